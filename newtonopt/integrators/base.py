@@ -1,0 +1,183 @@
+"""The state/step protocol every integrator shares.
+
+An integrator is a small parameter object. ``init(potential, x)`` evaluates the
+potential once at the start and returns a :class:`State` holding every buffer
+the method needs; ``step(potential, state)`` advances the state in place by one
+step with one evaluation of V and ∇V. The run loop (:func:`newtonopt.simulate`)
+owns stopping, recording and the error handling; an integrator only steps.
+
+Energy bookkeeping is part of the step: the integrator updates
+``state.kinetic`` (per-particle kinetic energy, ``None`` for first-order
+methods) and adds the energy removed by its friction step to
+``state.dissipated`` (accumulated in float64), so that the ledger
+E_k + D_k = E_0 + ε_k is computed from the friction step itself.
+
+Hyperparameters may be arrays with the ensemble's leading shape: particle i then
+runs with its own values in the same vectorized step.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._kernels import rowdot
+from ..potential import Potential, validate_evaluation
+
+
+class State:
+    """The mutable state of a run.
+
+    Attributes
+    ----------
+    x : ndarray, shape (..., dim)
+        Positions (updated in place).
+    grad : ndarray, shape (..., dim)
+        ∇V at ``x``.
+    value : ndarray or float, shape (...)
+        V at ``x``.
+    kinetic : ndarray or float or None
+        Kinetic energy per particle (None for first-order methods).
+    dissipated : ndarray or float
+        Energy removed by friction so far, per particle, float64.
+    t : float
+        Physical time.
+    step : int
+        Number of steps taken.
+    """
+
+    def __init__(self, x, grad, value):
+        self.x = x
+        self.grad = grad
+        self.value = value
+        self.kinetic = None
+        shape = x.shape[:-1]
+        self.dissipated = np.zeros(shape) if shape else np.float64(0.0)
+        self.t = 0.0
+        self.step = 0
+        if shape:
+            self._gsq = np.empty(shape, dtype=x.dtype)
+            self._gsq_scratch = np.empty(shape, dtype=x.dtype)
+        self._gsq_step = -1
+
+    @property
+    def particle_shape(self) -> tuple:
+        return self.x.shape[:-1]
+
+    def grad_sq(self):
+        """|∇V|² per particle at the current step, computed at most once per step."""
+        if self._gsq_step != self.step:
+            if self.x.ndim == 1:
+                self._gsq = np.dot(self.grad, self.grad)
+            else:
+                rowdot(self.grad, self.grad, out=self._gsq, scratch=self._gsq_scratch)
+            self._gsq_step = self.step
+        return self._gsq
+
+
+def particle_parameter(value, shape: tuple, dtype, name: str):
+    """A hyperparameter ready to broadcast against arrays of shape ``shape + (dim,)``.
+
+    A scalar stays a Python float; an array must have the ensemble shape
+    ``shape`` and gets a trailing axis of length one.
+    """
+    if np.ndim(value) == 0:
+        return float(value)
+    value = np.asarray(value)
+    if value.shape != shape:
+        raise ValueError(f"{name} has shape {value.shape}, but the ensemble has shape {shape}: "
+                         "a per-particle parameter needs the ensemble's leading shape x0.shape[:-1]")
+    return value.astype(dtype)[..., None]
+
+
+def particle_scalar(value, shape: tuple, name: str):
+    """A hyperparameter for per-particle scalars (shape ``shape``), such as ledger terms."""
+    if np.ndim(value) == 0:
+        return float(value)
+    value = np.asarray(value, dtype=np.float64)
+    if value.shape != shape:
+        raise ValueError(f"{name} has shape {value.shape}, but the ensemble has shape {shape}")
+    return value
+
+
+def book_dissipation(state: State, coeff, energy) -> None:
+    """Add ``coeff * energy`` (per particle) to ``state.dissipated`` without allocating."""
+    if state.x.ndim == 1:
+        state.dissipated += coeff * energy
+    else:
+        buf = state.__dict__.get("_book_buf")
+        if buf is None:
+            buf = state._book_buf = np.empty(state.particle_shape)
+        np.multiply(energy, coeff, out=buf)
+        np.add(state.dissipated, buf, out=state.dissipated)
+
+
+def kinetic_from(state: State, vec, scale, out_attr: str = "kinetic") -> None:
+    """Set ``state.kinetic = scale * |vec|²`` per particle, in place for ensembles."""
+    if state.x.ndim == 1:
+        setattr(state, out_attr, scale * np.dot(vec, vec))
+    else:
+        out = getattr(state, out_attr)
+        if out is None:
+            out = np.empty(state.particle_shape, dtype=vec.dtype)
+            setattr(state, out_attr, out)
+        rowdot(vec, vec, out=out, scratch=state.__dict__.setdefault("_kin_scratch", np.empty_like(out)))
+        np.multiply(out, scale, out=out)
+
+
+class Integrator:
+    """Base class of integrators (optimizers read as equations of motion).
+
+    Subclasses set ``order`` (1: positions only, overdamped; 2: positions and
+    momenta, Newtonian), implement ``_setup(state)`` to allocate their buffers
+    and ``step(potential, state)``, and report their physical ``time_step``.
+    """
+
+    order: int = 1
+
+    def init(self, potential: Potential, x: np.ndarray) -> State:
+        """Evaluate the potential at ``x`` (validating its output) and build the state."""
+        grad = np.empty_like(x)
+        value = potential._counted_value_and_gradient(x, grad)
+        validate_evaluation(potential, x, value, grad)
+        state = State(x, grad, value if np.ndim(value) else np.float64(value))
+        self._setup(state)
+        if np.ndim(getattr(state, "dt", 0.0)):  # per-particle time steps: per-particle clocks
+            state.t = np.zeros(np.shape(state.dt))
+        return state
+
+    def _setup(self, state: State) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def step(self, potential: Potential, state: State) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @property
+    def time_step(self):
+        """The physical time step dt of one step."""
+        raise NotImplementedError
+
+    def params(self) -> dict:
+        """The constructor's parameters, for display and saving."""
+        raise NotImplementedError
+
+    def physical_momentum(self, state: State):
+        """The physical momentum p (a new array), or None for first-order methods."""
+        return None
+
+    def stability_message(self, lam_max: float) -> str | None:
+        """Explain a divergence given the largest Hessian eigenvalue, or None."""
+        return None
+
+    def __repr__(self) -> str:
+        def fmt(v):
+            return f"{v:g}" if isinstance(v, float) else ("array" if isinstance(v, np.ndarray) else repr(v))
+        args = ", ".join(f"{k}={fmt(v)}" for k, v in self.params().items())
+        return f"{type(self).__name__}({args})"
+
+    def __eq__(self, other) -> bool:
+        if type(self) is not type(other):
+            return NotImplemented
+        a, b = self.params(), other.params()
+        return a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
+
+    __hash__ = None

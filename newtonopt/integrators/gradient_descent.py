@@ -1,0 +1,90 @@
+"""Gradient descent: explicit Euler of the overdamped flow."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._validation import positive
+from .base import Integrator, State, book_dissipation, particle_parameter, particle_scalar
+
+
+class GradientDescent(Integrator):
+    r"""Gradient descent, the explicit Euler step of overdamped motion.
+
+    Machine learning: ``x⁺ = x − lr·∇V(x)`` (``torch.optim.SGD`` with
+    ``momentum=0``).
+
+    Physics: explicit Euler of the overdamped (Aristotelian) flow
+    γ·ẋ = F(x) = −∇V(x) with time step dt, so ``lr = dt/γ``.
+
+    Parameters
+    ----------
+    lr : float or array
+        Learning rate η > 0 (an array gives each particle its own).
+    friction : float, keyword-only
+        The friction coefficient γ > 0 that fixes the physical time unit:
+        dt = lr·γ. It does not change the iterates.
+
+    Notes
+    -----
+    Energy ledger: an overdamped particle has no kinetic energy; all the
+    potential energy it loses is dissipated by friction. Over one step the
+    friction force −γ·ẋ does work −γ·|Δx|²/dt = −lr·|∇V|², which is booked in
+    ``dissipated``; ``energy_error`` is then the Euler discretization error,
+    O(lr²) per step.
+
+    On a quadratic with Hessian eigenvalues λ the error in mode λ is multiplied
+    by (1 − lr·λ) per step: stable iff lr < 2/λ_max, fastest at
+    lr = 2/(λ_min + λ_max).
+
+    References
+    ----------
+    Cauchy, A. (1847). Méthode générale pour la résolution des systèmes
+    d'équations simultanées. C. R. Acad. Sci. Paris 25, 536-538.
+    """
+
+    order = 1
+
+    def __init__(self, lr, *, friction=1.0):
+        self.lr = positive("lr", lr)
+        self.friction = positive("friction", friction)
+
+    @classmethod
+    def from_physics(cls, dt, friction=1.0) -> "GradientDescent":
+        """The Euler step of γ·ẋ = −∇V with time step ``dt``: ``lr = dt/friction``."""
+        dt = positive("dt", dt)
+        friction = positive("friction", friction)
+        return cls(dt / friction, friction=friction)
+
+    def physics(self) -> dict:
+        """``{'dt': lr·γ, 'friction': γ}``."""
+        return {"dt": self.lr * self.friction, "friction": self.friction}
+
+    @property
+    def time_step(self):
+        return self.lr * self.friction
+
+    def params(self) -> dict:
+        return {"lr": self.lr, "friction": self.friction}
+
+    def stability_message(self, lam_max):
+        lr = float(np.max(self.lr))
+        if lr * lam_max >= 2.0:
+            return (f"lr = {lr:.6g} is above the stability limit 2/λ_max = {2.0 / lam_max:.6g} "
+                    f"(λ_max = {lam_max:.6g}): the time step exceeds what the stiffest mode allows")
+        return None
+
+    def _setup(self, state: State) -> None:
+        shape = state.particle_shape
+        state.lr = particle_parameter(self.lr, shape, state.x.dtype, "lr")
+        state.lr_scalar = particle_scalar(self.lr, shape, "lr")
+        state.dt = particle_scalar(self.time_step, shape, "lr")
+        state.delta = np.empty_like(state.x)
+
+    def step(self, potential, state: State) -> None:
+        # Friction works −lr·|∇V|² over the step (see Notes).
+        book_dissipation(state, state.lr_scalar, state.grad_sq())
+        np.multiply(state.grad, state.lr, out=state.delta)
+        np.subtract(state.x, state.delta, out=state.x)
+        state.value = potential._counted_value_and_gradient(state.x, state.grad)
+        state.t = state.t + state.dt

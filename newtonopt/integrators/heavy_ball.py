@@ -1,0 +1,134 @@
+"""Polyak's heavy ball: symplectic Euler of damped Newtonian motion."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._validation import fraction, positive
+from .base import Integrator, State, book_dissipation, kinetic_from, particle_parameter, particle_scalar
+
+
+class HeavyBall(Integrator):
+    r"""Polyak's heavy ball (SGD with momentum).
+
+    Machine learning (``torch.optim.SGD`` with ``momentum=μ``, ``dampening=0``,
+    ``nesterov=False``, zero initial buffer)::
+
+        v⁺ = μ·v + ∇V(x)
+        x⁺ = x − lr·v⁺
+
+    which is the two-step form x⁺ = x − lr·∇V(x) + μ·(x − x⁻).
+
+    Physics: semi-implicit (symplectic) Euler of m·ẍ = F − γ·ẋ with F = −∇V::
+
+        p⁺ = (1 − γ·dt/m)·p + dt·F(x)
+        x⁺ = x + dt·p⁺/m
+
+    with ``lr = dt²/m``, ``μ = 1 − γ·dt/m`` and momentum ``p = −dt·v``.
+
+    Parameters
+    ----------
+    lr : float or array
+        Learning rate η > 0.
+    momentum : float or array
+        μ in [0, 1). μ = 0 is gradient descent; μ → 1 is frictionless motion.
+    mass : float, keyword-only
+        The particle's mass m > 0, which fixes the physical units
+        (dt = √(lr·m)); it does not change the iterates.
+
+    Notes
+    -----
+    Energy ledger: each step first multiplies p by μ (the friction step), which
+    removes (1 − μ²)·K of kinetic energy K = |p|²/2m = lr·|v|²/2; that is booked
+    in ``dissipated``. Then the kick and the drift are symplectic.
+
+    On a quadratic the mode λ is stable iff 0 < lr·λ < 2 + 2μ. Polyak's
+    parameters lr = 4/(√L + √μ_min)², μ = ((√κ − 1)/(√κ + 1))² damp the
+    softest mode critically and converge at rate (√κ − 1)/(√κ + 1).
+
+    References
+    ----------
+    Polyak, B. T. (1964). Some methods of speeding up the convergence of
+    iteration methods. USSR Comput. Math. Math. Phys. 4(5), 1-17.
+    """
+
+    order = 2
+
+    def __init__(self, lr, momentum=0.9, *, mass=1.0):
+        self.lr = positive("lr", lr)
+        self.momentum = fraction("momentum", momentum)
+        self.mass = positive("mass", mass)
+
+    @classmethod
+    def from_physics(cls, dt, mass=1.0, *, friction):
+        """Symplectic Euler of m·ẍ = −∇V − γ·ẋ: ``lr = dt²/m``, ``momentum = 1 − γ·dt/m``."""
+        dt = positive("dt", dt)
+        mass = positive("mass", mass)
+        friction = positive("friction", friction)
+        momentum = 1.0 - friction * dt / mass
+        if np.any(np.asarray(momentum) < 0):
+            raise ValueError(f"friction·dt/mass must be at most 1 (momentum = 1 − γ·dt/m ≥ 0), got "
+                             f"friction={friction!r}, dt={dt!r}, mass={mass!r}")
+        return cls(dt * dt / mass, momentum, mass=mass)
+
+    def physics(self, mass=None) -> dict:
+        """``{'dt', 'mass', 'friction'}`` of the damped motion this heavy ball integrates."""
+        mass = self.mass if mass is None else positive("mass", mass)
+        dt = np.sqrt(np.asarray(self.lr) * mass)
+        friction = (1.0 - np.asarray(self.momentum)) * mass / dt
+        if np.ndim(dt) == 0:
+            dt, friction = float(dt), float(friction)
+        return {"dt": dt, "mass": mass, "friction": friction}
+
+    @property
+    def time_step(self):
+        return self.physics()["dt"]
+
+    def params(self) -> dict:
+        return {"lr": self.lr, "momentum": self.momentum, "mass": self.mass}
+
+    def stability_limit(self) -> float:
+        """Largest lr·λ that is stable on a quadratic: 2 + 2μ."""
+        return 2.0 + 2.0 * np.asarray(self.momentum)
+
+    def stability_message(self, lam_max):
+        limit = self.stability_limit() / lam_max
+        lr = np.asarray(self.lr)
+        if np.any(lr >= limit):
+            i = np.unravel_index(np.argmax(lr / limit), np.shape(lr / limit))
+            return (f"lr = {float(lr[i] if lr.ndim else lr):.6g} is above the stability limit "
+                    f"{float(np.asarray(limit)[i] if np.ndim(limit) else limit):.6g} "
+                    f"(λ_max = {lam_max:.6g}): the time step exceeds what the stiffest mode allows")
+        return None
+
+    def _setup(self, state: State) -> None:
+        shape = state.particle_shape
+        dtype = state.x.dtype
+        state.lr = particle_parameter(self.lr, shape, dtype, "lr")
+        state.mu = particle_parameter(self.momentum, shape, dtype, "momentum")
+        mu = particle_scalar(self.momentum, shape, "momentum")
+        state.friction_loss = 1.0 - mu * mu  # fraction of K removed by p ← μ·p
+        state.half_lr = 0.5 * particle_scalar(self.lr, shape, "lr")
+        state.dt = particle_scalar(self.time_step, shape, "lr")
+        state.dt_b = particle_parameter(self.time_step, shape, dtype, "lr")
+        state.velocity = np.zeros_like(state.x)  # torch's momentum_buffer v
+        state.delta = np.empty_like(state.x)
+        state.kinetic = np.zeros(shape, dtype=dtype) if shape else np.float64(0.0)
+
+    def physical_momentum(self, state: State):
+        return np.multiply(state.velocity, -state.dt_b)  # p = −dt·v
+
+    def step(self, potential, state: State) -> None:
+        # Friction step p ← μ·p removes (1 − μ²)·K.
+        book_dissipation(state, state.friction_loss, state.kinetic)
+        v = state.velocity
+        np.multiply(v, state.mu, out=v)
+        np.add(v, state.grad, out=v)
+        self._move(state)
+        kinetic_from(state, v, state.half_lr)
+        state.value = potential._counted_value_and_gradient(state.x, state.grad)
+        state.t = state.t + state.dt
+
+    def _move(self, state: State) -> None:
+        np.multiply(state.velocity, state.lr, out=state.delta)
+        np.subtract(state.x, state.delta, out=state.x)

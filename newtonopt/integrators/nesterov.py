@@ -1,0 +1,54 @@
+"""Nesterov's accelerated gradient in torch.optim's form."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .base import State
+from .heavy_ball import HeavyBall
+
+
+class Nesterov(HeavyBall):
+    r"""Nesterov momentum (``torch.optim.SGD(..., nesterov=True)``).
+
+    Machine learning (zero initial buffer, dampening 0)::
+
+        v⁺ = μ·v + ∇V(x)
+        x⁺ = x − lr·(∇V(x) + μ·v⁺)
+
+    Physics: the heavy ball's damped motion p⁺ = μ·p + dt·F(x) with
+    ``p = −dt·v``, ``lr = dt²/m`` and ``μ = 1 − γ·dt/m``, but the drift uses
+    the look-ahead velocity: x⁺ = x + (dt/m)·(μ·p⁺ + dt·F(x)). In Sutskever's
+    variables y = x + lr·μ·v this is the classical form that evaluates the
+    force at the extrapolated point; torch's x is that look-ahead point.
+
+    Parameters
+    ----------
+    lr, momentum, mass
+        As for :class:`HeavyBall`.
+
+    Notes
+    -----
+    The ledger books the friction step p ← μ·p as for the heavy ball
+    (K = lr·|v|²/2); the look-ahead drift is not symplectic, so its effect
+    shows in ``energy_error``. On a quadratic the mode λ is stable iff
+    0 < lr·λ < (2 + 2μ)/(1 + 2μ) (the root z = −1 of
+    z² − (1 + μ)(1 − lr·λ)·z + μ(1 − lr·λ)).
+
+    References
+    ----------
+    Nesterov, Y. (1983). A method for solving the convex programming problem
+    with convergence rate O(1/k²). Soviet Math. Dokl. 27, 372-376.
+    Sutskever, I., Martens, J., Dahl, G. & Hinton, G. (2013). On the importance
+    of initialization and momentum in deep learning. ICML.
+    """
+
+    def stability_limit(self):
+        mu = np.asarray(self.momentum)
+        return (2.0 + 2.0 * mu) / (1.0 + 2.0 * mu)
+
+    def _move(self, state: State) -> None:
+        np.multiply(state.velocity, state.mu, out=state.delta)
+        np.add(state.delta, state.grad, out=state.delta)
+        np.multiply(state.delta, state.lr, out=state.delta)
+        np.subtract(state.x, state.delta, out=state.x)

@@ -1,0 +1,284 @@
+"""The run loop: step an integrator on a potential, stop by rule, record a Trajectory.
+
+The loop owns everything but the step: stopping rules (steps, gradient
+tolerance, divergence, a callback, Ctrl-C), the recording policy, and the
+per-particle bookkeeping of an ensemble. It never raises mid-run: whatever
+ends a run, everything recorded so far comes back in the Trajectory with a
+status and a message.
+"""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+
+import numpy as np
+
+from ._validation import _describe, as_int, positive
+from .integrators.base import Integrator, State
+from .potential import Potential
+from .trajectory import Trajectory
+
+RECORD_MODES = ("all", "scalars", "final")
+
+# A particle has diverged when V is non-finite or leaves [min V0 − R, max V0 + R]
+# with R = DIVERGENCE_FACTOR·(1 + max |V0|): far beyond anything a stable run reaches.
+DIVERGENCE_FACTOR = 1e10
+
+
+def prepare_start(potential: Potential, x0) -> np.ndarray:
+    """Validate x0 and return a private float copy; ensembles in Fortran order (contiguous columns)."""
+    if isinstance(x0, numbers.Real) and not isinstance(x0, bool):
+        x0 = np.array([x0], dtype=np.float64)
+    arr = np.asarray(x0)
+    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)):
+        raise TypeError(f"x0 must be an array of real numbers, got {_describe(x0)}")
+    dtype = arr.dtype if np.issubdtype(arr.dtype, np.floating) else np.float64
+    if arr.ndim == 0 and potential.dim == 1:
+        arr = arr.reshape(1)
+    if arr.ndim == 0 or arr.shape[-1] != potential.dim or 0 in arr.shape:
+        raise ValueError(f"x0 must have shape ({potential.dim},) or (n, {potential.dim}) for "
+                         f"{potential.name}, got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
+        raise ValueError(f"x0 must be finite, got {arr[bad]!r} at index {bad}")
+    return np.array(arr, dtype=dtype, order="F" if arr.ndim > 1 else "C", copy=True)
+
+
+class _Recorder:
+    """Collects records according to the recording policy."""
+
+    def __init__(self, mode: str, every: int, integrator: Integrator):
+        self.mode, self.every, self.integrator = mode, every, integrator
+        self.keep_x = mode in ("all", "final")
+        self.keep_p = self.keep_x and integrator.order == 2
+        self.rows = {name: [] for name in ("t", "step", "x", "p", "V", "K", "D", "g")}
+        self.last_step = -1
+
+    def due(self, k: int) -> bool:
+        return self.mode != "final" and k % self.every == 0
+
+    def record(self, state: State) -> None:
+        rows = self.rows
+        if self.mode == "final" and len(rows["step"]) == 2:
+            for values in rows.values():
+                if values:
+                    values.pop()
+        rows["t"].append(np.copy(state.t))
+        rows["step"].append(state.step)
+        if self.keep_x:
+            rows["x"].append(np.array(state.x, order="C"))
+        if self.keep_p:
+            rows["p"].append(self.integrator.physical_momentum(state))
+        rows["V"].append(np.copy(state.value))
+        rows["K"].append(np.zeros_like(state.value) if state.kinetic is None else np.copy(state.kinetic))
+        rows["D"].append(np.copy(state.dissipated))
+        rows["g"].append(np.sqrt(state.grad_sq()))
+        self.last_step = state.step
+
+    def arrays(self) -> dict:
+        out = {}
+        for name, values in self.rows.items():
+            out[name] = np.stack(values) if values else None
+        return out
+
+
+class _Watch:
+    """Per-particle stopping bookkeeping: convergence, divergence."""
+
+    def __init__(self, state: State, gtol):
+        value = np.asarray(state.value, dtype=np.float64)
+        self.single = value.ndim == 0
+        span = DIVERGENCE_FACTOR * (1.0 + float(np.max(np.abs(value))))
+        self.lo = float(np.min(value)) - span
+        self.hi = float(np.max(value)) + span
+        self.gtol2 = None if gtol is None else gtol * gtol
+        shape = value.shape
+        self.converged_step = np.full(shape, -1, dtype=np.int64)
+        self.diverged_step = np.full(shape, -1, dtype=np.int64)
+        self.x_at_divergence = {}
+        if not self.single:
+            self.done = np.zeros(shape, dtype=bool)
+            self.hit = np.empty(shape, dtype=bool)
+        self.n_done = 0
+        self.n = int(np.prod(shape)) if shape else 1
+
+    def check(self, state: State) -> bool:
+        """Update the per-particle events after a step; return True when every particle is done."""
+        k = state.step
+        if self.single:
+            v = float(state.value)
+            if not (self.lo <= v <= self.hi):
+                self.diverged_step[()] = k
+                return True
+            if self.gtol2 is not None and state.grad_sq() <= self.gtol2:
+                self.converged_step[()] = k
+                return True
+            return False
+        value = state.value
+        vmin, vmax = value.min(), value.max()  # NaN propagates, failing both tests
+        if not (vmin >= self.lo and vmax <= self.hi):
+            bad = ~((value >= self.lo) & (value <= self.hi))
+            new = bad & (self.diverged_step < 0)
+            if new.any():
+                self.diverged_step[new] = k
+                idx = np.nonzero(new)
+                self.x_at_divergence[k] = (idx, np.array(state.x[idx]))
+                fresh = new & ~self.done
+                self.done |= new
+                self.n_done += int(fresh.sum())
+        if self.gtol2 is not None:
+            np.less_equal(state.grad_sq(), self.gtol2, out=self.hit)
+            self.hit &= ~self.done
+            if self.hit.any():
+                self.converged_step[self.hit] = k
+                self.done |= self.hit
+                self.n_done += int(self.hit.sum())
+        return self.n_done >= self.n
+
+
+def simulate(potential: Potential, integrator: Integrator, x0, n_steps: int = 1000, *, gtol: float | None = None,
+             record: str = "all", every: int = 1, callback=None) -> Trajectory:
+    """Run ``integrator`` on ``potential`` from ``x0`` and record the trajectory.
+
+    Parameters
+    ----------
+    potential : Potential
+        The landscape V(x).
+    integrator : Integrator
+        The method (GradientDescent, HeavyBall, Nesterov, VelocityVerlet, ...).
+    x0 : array_like, shape (dim,) or (n, dim)
+        The start; a 2-D x0 is an ensemble of independent particles run together,
+        vectorized (a scalar is accepted when dim = 1).
+    n_steps : int
+        The most steps to take (status 'max_steps' when reached).
+    gtol : float, optional
+        Stop when ‖∇V‖₂ ≤ gtol for every particle (status 'converged'); each
+        particle's first such step is in ``converged_step``.
+    record : {'all', 'scalars', 'final'}
+        'all' keeps x (and p) at every record; 'scalars' keeps only the
+        per-particle ledger and gradient norms, so memory does not grow with
+        dim; 'final' keeps the first and the last record only.
+    every : int
+        Record every ``every``-th step (the last step is always recorded).
+    callback : callable, optional
+        ``callback(state)`` after each step; returning True stops the run
+        (status 'stopped').
+
+    Returns
+    -------
+    Trajectory
+        Never raises once started: divergence (non-finite or exploding V),
+        Ctrl-C (status 'interrupted') and errors raised by the potential or the
+        callback (status 'failed', with a warning) all return what was recorded.
+
+    Notes
+    -----
+    Each step costs one evaluation of V and ∇V per particle (plus the one at
+    x0); the counts are in ``Trajectory.counts``.
+    """
+    if not isinstance(potential, Potential):
+        raise TypeError(f"potential must be a newtonopt Potential, got {_describe(potential)}")
+    if not isinstance(integrator, Integrator):
+        raise TypeError(f"integrator must be a newtonopt Integrator, got {_describe(integrator)}")
+    n_steps = as_int("n_steps", n_steps, low=0)
+    gtol = None if gtol is None else positive("gtol", gtol)
+    if record not in RECORD_MODES:
+        raise ValueError(f"record must be one of {RECORD_MODES}, got {record!r}")
+    every = as_int("every", every, low=1)
+    if callback is not None and not callable(callback):
+        raise TypeError(f"callback must be callable or None, got {_describe(callback)}")
+    x = prepare_start(potential, x0)
+
+    counts_before = dict(potential.counts)
+    with np.errstate(all="ignore"):
+        state = integrator.init(potential, x)
+        recorder = _Recorder(record, every, integrator)
+        watch = _Watch(state, gtol)
+        recorder.record(state)
+        status, message = None, ""
+        try:
+            if gtol is not None and watch.check(state):
+                status = "diverged" if (watch.diverged_step >= 0).any() else "converged"
+            for k in range(1, n_steps + 1 if status is None else 1):
+                integrator.step(potential, state)
+                state.step = k
+                finished = watch.check(state)
+                if recorder.due(k):
+                    recorder.record(state)
+                if finished:
+                    status = "diverged" if (watch.diverged_step >= 0).any() else "converged"
+                    break
+                if callback is not None and callback(state):
+                    status, message = "stopped", f"stopped by the callback at step {k}"
+                    break
+        except KeyboardInterrupt:
+            status, message = "interrupted", f"interrupted at step {state.step + 1} (Ctrl-C or KeyboardInterrupt)"
+        except Exception as exc:  # a failing potential or callback must not lose the run
+            status = "failed"
+            message = f"step {state.step + 1} raised {type(exc).__name__}: {exc}"
+            warnings.warn(f"simulate: {message}; returning the {state.step} steps recorded so far",
+                          RuntimeWarning, stacklevel=2)
+        if recorder.last_step != state.step:
+            recorder.record(state)
+    if status is None:
+        status = "max_steps"
+    return _build(potential, integrator, state, recorder, watch, status, message, counts_before, record, every)
+
+
+def _divergence_cause(potential: Potential, integrator: Integrator, x0_first) -> str:
+    bounds = potential.curvature_bounds()
+    if bounds is None and potential._overrides("_hessian") and potential.dim <= 200:
+        try:
+            lam = np.linalg.eigvalsh(potential._hessian(np.asarray(x0_first, dtype=np.float64)))
+            bounds = (float(lam[0]), float(lam[-1]))
+            where = " at x0"
+        except Exception:  # pragma: no cover - a potential without a usable Hessian
+            bounds = None
+    else:
+        where = ""
+    if bounds is not None and bounds[1] > 0:
+        hint = integrator.stability_message(bounds[1])
+        if hint:
+            return hint + (f" (curvature measured{where})" if where else "")
+    return "the step is probably too large for the curvature: try a smaller lr or dt"
+
+
+def _build(potential, integrator, state, recorder, watch, status, message, counts_before, record, every):
+    rows = recorder.arrays()
+    shape = state.particle_shape
+    div, conv = watch.diverged_step, watch.converged_step
+    particle_status = np.full(shape, status if status in ("stopped", "interrupted", "failed") else "max_steps",
+                              dtype="<U11")
+    particle_status[conv >= 0] = "converged"
+    particle_status[div >= 0] = "diverged"
+    x_final = np.array(state.x, order="C")
+    for _, (idx, snapshot) in watch.x_at_divergence.items():
+        x_final[idx] = snapshot
+    x0_first = rows["x"][0].reshape(-1, potential.dim)[0] if rows["x"] is not None else x_final.reshape(
+        -1, potential.dim)[0]
+    n = watch.n
+    n_div, n_conv = int((div >= 0).sum()), int((conv >= 0).sum())
+    if not message:
+        if status == "converged":
+            message = (f"‖∇V‖ ≤ gtol reached at step {int(conv)}" if not shape else
+                       f"all {n} particles reached ‖∇V‖ ≤ gtol by step {state.step}")
+        elif status == "diverged":
+            cause = _divergence_cause(potential, integrator, x0_first)
+            message = (f"diverged at step {int(div)}: V left the finite range; {cause}" if not shape else
+                       f"{n_div} of {n} particles diverged ({n_conv} converged); {cause}")
+        else:
+            message = f"reached n_steps = {state.step} without meeting the tolerance"
+            if shape:
+                message += f" ({n_conv} of {n} particles converged, {n_div} diverged)"
+    elif shape and (n_div or n_conv):
+        message += f" ({n_conv} of {n} particles converged, {n_div} diverged)"
+    counts = {key: potential.counts[key] - counts_before.get(key, 0) for key in potential.counts}
+    return Trajectory(
+        t=rows["t"], step=np.asarray(rows["step"], dtype=np.int64), x=rows["x"], p=rows["p"],
+        potential_energy=rows["V"].astype(np.float64), kinetic_energy=rows["K"].astype(np.float64),
+        dissipated=rows["D"], grad_norm=rows["g"].astype(np.float64), status=status, message=message,
+        n_steps=state.step, counts=counts, x_final=x_final, particle_status=particle_status,
+        converged_step=conv, diverged_step=div, method=type(integrator).__name__,
+        params=integrator.params(), potential=potential.name, minimum_value=potential.minimum_value,
+        record=record, every=every)

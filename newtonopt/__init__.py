@@ -1,7 +1,7 @@
 """newtonopt: numerical optimization as the motion of a particle in a potential."""
 
 from . import potentials
-from .integrators import GradientDescent, HeavyBall, Integrator, Nesterov, VelocityVerlet
+from .integrators import ForwardEuler, GradientDescent, HeavyBall, Integrator, Nesterov, VelocityVerlet
 from .potential import Potential, check_gradient
 from .simulate import simulate
 from .trajectory import Trajectory
@@ -10,6 +10,6 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Potential", "check_gradient", "potentials",
-    "Integrator", "GradientDescent", "HeavyBall", "Nesterov", "VelocityVerlet",
+    "Integrator", "GradientDescent", "HeavyBall", "Nesterov", "VelocityVerlet", "ForwardEuler",
     "simulate", "Trajectory",
 ]

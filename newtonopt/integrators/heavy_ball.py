@@ -65,11 +65,13 @@ class HeavyBall(Integrator):
         dt = positive("dt", dt)
         mass = positive("mass", mass)
         friction = positive("friction", friction)
-        momentum = 1.0 - friction * dt / mass
+        momentum = 1.0 - np.asarray(friction) * np.asarray(dt) / np.asarray(mass)
+        momentum = np.where((momentum < 0) & (momentum > -1e-12), 0.0, momentum)  # γ·dt/m = 1 up to round-off
+        momentum = float(momentum) if momentum.ndim == 0 else momentum
         if np.any(np.asarray(momentum) < 0):
             raise ValueError(f"friction·dt/mass must be at most 1 (momentum = 1 − γ·dt/m ≥ 0), got "
                              f"friction={friction!r}, dt={dt!r}, mass={mass!r}")
-        return cls(dt * dt / mass, momentum, mass=mass)
+        return cls(np.asarray(dt) ** 2 / np.asarray(mass), momentum, mass=mass)
 
     def physics(self, mass=None) -> dict:
         """``{'dt', 'mass', 'friction'}`` of the damped motion this heavy ball integrates."""

@@ -14,6 +14,12 @@ import numpy as np
 
 
 def _describe(value) -> str:
+    """A short, readable rendering of a received value for an error message."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, np.ndarray):
+        text = repr(value.item()) if value.ndim == 0 else np.array2string(value, threshold=6, precision=6)
+        return text if len(text) <= 80 else text[:77] + "..."
     text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
 
@@ -53,7 +59,7 @@ def as_parameter(name: str, value, *, low=None, high=None, low_open=False, high_
             raise ValueError(f"{name} must be finite and {need}, got {_describe(value)}")
         index = tuple(int(i) for i in np.argwhere(bad)[0])
         raise ValueError(
-            f"{name} must be finite and {need} for every particle, got {arr[index]!r} at index {index}"
+            f"{name} must be finite and {need} for every particle, got {_describe(arr[index])} at index {index}"
         )
     return float(arr) if scalar else arr
 

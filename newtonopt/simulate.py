@@ -41,7 +41,7 @@ def prepare_start(potential: Potential, x0) -> np.ndarray:
                          f"{potential.name}, got shape {arr.shape}")
     if not np.all(np.isfinite(arr)):
         bad = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
-        raise ValueError(f"x0 must be finite, got {arr[bad]!r} at index {bad}")
+        raise ValueError(f"x0 must be finite, got {_describe(arr[bad])} at index {bad}")
     return np.array(arr, dtype=dtype, order="F" if arr.ndim > 1 else "C", copy=True)
 
 

@@ -46,40 +46,72 @@ def prepare_start(potential: Potential, x0) -> np.ndarray:
 
 
 class _Recorder:
-    """Collects records according to the recording policy."""
+    """Collects records according to the recording policy, into preallocated blocks of rows."""
 
-    def __init__(self, mode: str, every: int, integrator: Integrator):
+    def __init__(self, mode: str, every: int, integrator: Integrator, state: State, n_steps: int):
         self.mode, self.every, self.integrator = mode, every, integrator
-        self.keep_x = mode in ("all", "final")
-        self.keep_p = self.keep_x and integrator.order == 2
-        self.rows = {name: [] for name in ("t", "step", "x", "p", "V", "K", "D", "g")}
+        keep_x = mode in ("all", "final")
+        shape, xshape = state.particle_shape, state.x.shape
+        self.fields = {  # name -> (row shape, dtype)
+            "step": ((), np.int64),
+            "t": (np.shape(state.t), np.float64),
+            "V": (shape, np.float64),
+            "K": (shape, np.float64),
+            "D": (shape, np.float64),
+            "g": (shape, np.float64),
+        }
+        if keep_x:
+            self.fields["x"] = (xshape, state.x.dtype)
+            if integrator.order == 2:
+                self.fields["p"] = (xshape, state.x.dtype)
+        max_rows = 2 if mode == "final" else n_steps // every + 2
+        row_bytes = sum(8 * int(np.prod(shp)) for shp, _ in self.fields.values())
+        self.block_rows = int(min(max_rows, max(16, (1 << 22) // max(row_bytes, 1))))
+        self.blocks: list[dict] = []
+        self.filled = 0  # rows used in the last block
         self.last_step = -1
+        self.first_order = integrator.order == 1
+        self.single = not shape
 
     def due(self, k: int) -> bool:
         return self.mode != "final" and k % self.every == 0
 
+    def _row(self):
+        if self.mode == "final" and self.blocks and self.filled == 2:
+            self.filled = 1  # overwrite the previous final row
+        if not self.blocks or self.filled == self.block_rows:
+            self.blocks.append({name: np.empty((self.block_rows,) + shp, dtype=dt)
+                                for name, (shp, dt) in self.fields.items()})
+            self.filled = 0
+        i = self.filled
+        self.filled += 1
+        return self.blocks[-1], i
+
     def record(self, state: State) -> None:
-        rows = self.rows
-        if self.mode == "final" and len(rows["step"]) == 2:
-            for values in rows.values():
-                if values:
-                    values.pop()
-        rows["t"].append(np.copy(state.t))
-        rows["step"].append(state.step)
-        if self.keep_x:
-            rows["x"].append(np.array(state.x, order="C"))
-        if self.keep_p:
-            rows["p"].append(self.integrator.physical_momentum(state))
-        rows["V"].append(np.copy(state.value))
-        rows["K"].append(np.zeros_like(state.value) if state.kinetic is None else np.copy(state.kinetic))
-        rows["D"].append(np.copy(state.dissipated))
-        rows["g"].append(np.sqrt(state.grad_sq()))
+        block, i = self._row()
+        block["step"][i] = state.step
+        block["t"][i] = state.t
+        block["V"][i] = state.value
+        block["K"][i] = 0.0 if self.first_order else state.kinetic
+        block["D"][i] = state.dissipated
+        if self.single:
+            block["g"][i] = np.sqrt(state.grad_sq())
+        else:
+            np.sqrt(state.grad_sq(), out=block["g"][i])
+        if "x" in block:
+            block["x"][i] = state.x
+            if "p" in block:
+                block["p"][i] = self.integrator.physical_momentum(state)
         self.last_step = state.step
 
     def arrays(self) -> dict:
         out = {}
-        for name, values in self.rows.items():
-            out[name] = np.stack(values) if values else None
+        for name in ("step", "t", "V", "K", "D", "g", "x", "p"):
+            if name not in self.fields:
+                out[name] = None
+                continue
+            parts = [b[name] for b in self.blocks[:-1]] + [self.blocks[-1][name][: self.filled]]
+            out[name] = parts[0].copy() if len(parts) == 1 else np.concatenate(parts)
         return out
 
 
@@ -193,7 +225,7 @@ def simulate(potential: Potential, integrator: Integrator, x0, n_steps: int = 10
     counts_before = dict(potential.counts)
     with np.errstate(all="ignore"):
         state = integrator.init(potential, x)
-        recorder = _Recorder(record, every, integrator)
+        recorder = _Recorder(record, every, integrator, state, n_steps)
         watch = _Watch(state, gtol)
         recorder.record(state)
         status, message = None, ""
@@ -275,9 +307,9 @@ def _build(potential, integrator, state, recorder, watch, status, message, count
         message += f" ({n_conv} of {n} particles converged, {n_div} diverged)"
     counts = {key: potential.counts[key] - counts_before.get(key, 0) for key in potential.counts}
     return Trajectory(
-        t=rows["t"], step=np.asarray(rows["step"], dtype=np.int64), x=rows["x"], p=rows["p"],
-        potential_energy=rows["V"].astype(np.float64), kinetic_energy=rows["K"].astype(np.float64),
-        dissipated=rows["D"], grad_norm=rows["g"].astype(np.float64), status=status, message=message,
+        t=rows["t"], step=rows["step"], x=rows["x"], p=rows["p"],
+        potential_energy=rows["V"], kinetic_energy=rows["K"],
+        dissipated=rows["D"], grad_norm=rows["g"], status=status, message=message,
         n_steps=state.step, counts=counts, x_final=x_final, particle_status=particle_status,
         converged_step=conv, diverged_step=div, method=type(integrator).__name__,
         params=integrator.params(), potential=potential.name, minimum_value=potential.minimum_value,

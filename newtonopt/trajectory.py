@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 _ARRAY_FIELDS = ("t", "step", "x", "p", "potential_energy", "kinetic_energy", "dissipated", "grad_norm",
-                 "x_final", "particle_status", "converged_step", "diverged_step")
+                 "x_final", "particle_status", "converged_step", "diverged_step", "evaluations")
 _META_FIELDS = ("status", "message", "n_steps", "counts", "method", "params", "potential", "minimum_value",
                 "record", "every")
 
@@ -47,11 +47,15 @@ class Trajectory:
         Per-particle status.
     converged_step, diverged_step : ndarray of int, shape particles
         The first step at which each particle met the tolerance / diverged (−1: never).
+    evaluations : ndarray of int or None
+        Cumulative gradient evaluations at each record when the method's cost
+        per step varies (see :attr:`gradient_evaluations`).
     """
 
     def __init__(self, *, t, step, x, p, potential_energy, kinetic_energy, dissipated, grad_norm, status,
                  message, n_steps, counts, x_final, particle_status, converged_step, diverged_step,
-                 method="", params=None, potential="", minimum_value=None, record="all", every=1):
+                 method="", params=None, potential="", minimum_value=None, record="all", every=1,
+                 evaluations=None):
         if status not in STATUSES:
             raise ValueError(f"status must be one of {STATUSES}, got {status!r}")
         self.t = np.asarray(t)
@@ -76,6 +80,7 @@ class Trajectory:
         self.minimum_value = minimum_value
         self.record = record
         self.every = int(every)
+        self.evaluations = None if evaluations is None else np.asarray(evaluations)
 
     # ---------------------------------------------------------------- derived ledger
     @property
@@ -88,6 +93,17 @@ class Trajectory:
         """ε_k = E_k + D_k − E_0: the discretization error of the energy ledger."""
         total = self.total_energy
         return total + self.dissipated - total[0]
+
+    @property
+    def gradient_evaluations(self) -> np.ndarray:
+        """Cumulative gradient evaluations at each record (all particles), the cost axis of fair plots.
+
+        Stored by methods whose cost per step varies (scipy's line searches);
+        for newtonopt's integrators it is (step + 1) × particles: one at x0, one per step.
+        """
+        if self.evaluations is not None:
+            return self.evaluations
+        return (self.step + 1) * max(1, int(np.prod(self.particle_status.shape)))
 
     @property
     def n_records(self) -> int:

@@ -13,7 +13,8 @@ finite differences of the gradient as the fallback.
 
 from __future__ import annotations
 
-from typing import Callable, NamedTuple, Sequence
+from collections.abc import Callable, Sequence
+from typing import NamedTuple
 
 import numpy as np
 
@@ -150,7 +151,7 @@ class Potential:
     @classmethod
     def from_function(cls, f: Callable, grad: Callable | None = None, *, dim: int,
                       hessian: Callable | None = None, name: str | None = None, bounds=None,
-                      minima: Sequence = (), minimum_value: float | None = None) -> "Potential":
+                      minima: Sequence = (), minimum_value: float | None = None) -> Potential:
         """Wrap plain callables as a potential.
 
         ``f`` maps ``x`` of shape ``(..., dim)`` to values of shape ``(...)`` and

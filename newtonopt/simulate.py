@@ -284,7 +284,7 @@ def _build(potential, integrator, state, recorder, watch, status, message, count
                               dtype="<U11")
     particle_status[conv >= 0] = "converged"
     particle_status[div >= 0] = "diverged"
-    x_final = np.array(state.x, order="C")
+    x_final = state.x if state.x.ndim == 1 else np.array(state.x, order="C")  # the state is ours to hand over
     for _, (idx, snapshot) in watch.x_at_divergence.items():
         x_final[idx] = snapshot
     x0_first = rows["x"][0].reshape(-1, potential.dim)[0] if rows["x"] is not None else x_final.reshape(

@@ -28,7 +28,8 @@ class Trajectory:
         Positions; ``x[0]`` is x0. None when only scalars were recorded.
     p : ndarray or None
         Momenta (None for first-order methods, scipy methods, or scalar records).
-    potential_energy, kinetic_energy, total_energy, dissipated, energy_error, grad_norm : ndarray, shape (n_records, *particles)
+    potential_energy, kinetic_energy, total_energy, dissipated, energy_error, grad_norm : ndarray
+        Shape (n_records, *particles).
         The ledger per particle: V, K = |p|²/2m (zero for overdamped
         methods, NaN where not defined, e.g. scipy), E = V + K, the cumulative
         energy removed by friction D, the discretization error
@@ -145,7 +146,7 @@ class Trajectory:
         return path
 
     @classmethod
-    def load(cls, path) -> "Trajectory":
+    def load(cls, path) -> Trajectory:
         """Read a trajectory written by :meth:`save`."""
         with np.load(path, allow_pickle=False) as data:
             meta = json.loads(str(data["__meta__"]))

@@ -21,4 +21,5 @@ def random_spd(rng, dim, lam_min=0.1, lam_max=10.0):
     q, _ = np.linalg.qr(rng.standard_normal((dim, dim)))
     lam = rng.uniform(lam_min, lam_max, size=dim)
     lam[0], lam[-1] = lam_min, lam_max
-    return (q * lam) @ q.T, lam
+    A = (q * lam) @ q.T
+    return 0.5 * (A + A.T), lam

@@ -50,7 +50,7 @@ class GradientDescent(Integrator):
         self.friction = positive("friction", friction)
 
     @classmethod
-    def from_physics(cls, dt, friction=1.0) -> "GradientDescent":
+    def from_physics(cls, dt, friction=1.0) -> GradientDescent:
         """The Euler step of γ·ẋ = −∇V with time step ``dt``: ``lr = dt/friction``."""
         dt = positive("dt", dt)
         friction = positive("friction", friction)

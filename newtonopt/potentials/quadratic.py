@@ -37,8 +37,10 @@ class Quadratic(Potential):
             raise ValueError(f"A must be a 1-D diagonal or a square 2-D array, got shape {A.shape}")
         if not np.all(np.isfinite(A)):
             raise ValueError(f"A must be finite, got {_describe(A)}")
-        if A.ndim == 2 and not np.allclose(A, A.T, rtol=1e-12, atol=0.0):
-            raise ValueError("A must be symmetric (V = ½xᵀAx only sees its symmetric part)")
+        if A.ndim == 2:
+            if not np.allclose(A, A.T, rtol=1e-10, atol=1e-12 * float(np.max(np.abs(A)))):
+                raise ValueError("A must be symmetric (V = ½xᵀAx only sees its symmetric part)")
+            A = 0.5 * (A + A.T)  # exact symmetry, so x·A equals (A·x)ᵀ bit for bit
         dim = A.shape[0]
         if b is not None:
             b = np.asarray(b, dtype=np.float64)

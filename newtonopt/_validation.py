@@ -27,8 +27,16 @@ def _describe(value) -> str:
 def as_parameter(name: str, value, *, low=None, high=None, low_open=False, high_open=False):
     """Return ``value`` as a float (scalar) or a float64 array, checked against a range.
 
-    ``low``/``high`` are inclusive bounds unless ``low_open``/``high_open``.
+    ``low``/``high`` are inclusive bounds unless ``low_open``/``high_open``. A
+    :class:`~newtonopt.schedules.Schedule` is returned as it is, after checking
+    its first value; later values are checked when they are used.
     """
+    from .schedules import Schedule
+
+    if isinstance(value, Schedule):
+        as_parameter(f"{name} (its value at step 0)", value(0), low=low, high=high, low_open=low_open,
+                     high_open=high_open)
+        return value
     if isinstance(value, (bool, np.bool_)) or value is None:
         raise TypeError(f"{name} must be a real number, got {_describe(value)}")
     if isinstance(value, numbers.Real):

@@ -232,8 +232,13 @@ def simulate(potential: Potential, integrator: Integrator, x0, n_steps: int = 10
         try:
             if gtol is not None and watch.check(state):
                 status = "diverged" if (watch.diverged_step >= 0).any() else "converged"
+            scheduled = integrator.scheduled
+            stepper = integrator
             for k in range(1, n_steps + 1 if status is None else 1):
-                integrator.step(potential, state)
+                if scheduled:  # hyperparameters of this step, from their schedules
+                    stepper = integrator.at_step(k - 1)
+                    stepper._configure(state)
+                stepper.step(potential, state)
                 state.step = k
                 finished = watch.check(state)
                 if recorder.due(k):
@@ -296,7 +301,7 @@ def _build(potential, integrator, state, recorder, watch, status, message, count
             message = (f"‖∇V‖ ≤ gtol reached at step {int(conv)}" if not shape else
                        f"all {n} particles reached ‖∇V‖ ≤ gtol by step {state.step}")
         elif status == "diverged":
-            cause = _divergence_cause(potential, integrator, x0_first)
+            cause = _divergence_cause(potential, integrator.at_step(state.step), x0_first)
             message = (f"diverged at step {int(div)}: V left the finite range; {cause}" if not shape else
                        f"{n_div} of {n} particles diverged ({n_conv} converged); {cause}")
         else:

@@ -128,8 +128,11 @@ class Integrator:
     """Base class of integrators (optimizers read as equations of motion).
 
     Subclasses set ``order`` (1: positions only, overdamped; 2: positions and
-    momenta, Newtonian), implement ``_setup(state)`` to allocate their buffers
-    and ``step(potential, state)``, and report their physical ``time_step``.
+    momenta, Newtonian), implement ``_setup(state)`` to allocate their buffers,
+    ``_configure(state)`` to derive from their hyperparameters the per-step
+    coefficients stored on the state (called again whenever a scheduled
+    parameter changes, so it must not touch buffers), ``step(potential,
+    state)``, ``params()`` (the constructor's arguments) and ``time_step``.
     """
 
     order: int = 1
@@ -141,12 +144,33 @@ class Integrator:
         validate_evaluation(potential, x, value, grad)
         state = State(x, grad, value if np.ndim(value) else np.float64(value))
         self._setup(state)
+        self.at_step(0)._configure(state)
         if np.ndim(getattr(state, "dt", 0.0)):  # per-particle time steps: per-particle clocks
             state.t = np.zeros(np.shape(state.dt))
         return state
 
     def _setup(self, state: State) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def _configure(self, state: State) -> None:
+        """Store on ``state`` the coefficients derived from the hyperparameters (default: none)."""
+
+    @property
+    def scheduled(self) -> bool:
+        """True when some hyperparameter is a Schedule."""
+        from ..schedules import Schedule
+
+        return any(isinstance(v, Schedule) for v in self.params().values())
+
+    def at_step(self, step: int) -> Integrator:
+        """This integrator with every scheduled hyperparameter replaced by its value at ``step``."""
+        from ..schedules import Schedule
+
+        params = self.params()
+        if not any(isinstance(v, Schedule) for v in params.values()):
+            return self
+        values = {k: (v(step) if isinstance(v, Schedule) else v) for k, v in params.items()}
+        return type(self)(**values)
 
     def step(self, potential: Potential, state: State) -> None:  # pragma: no cover - abstract
         raise NotImplementedError

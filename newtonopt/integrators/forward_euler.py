@@ -60,6 +60,11 @@ class ForwardEuler(Integrator):
         return self.params()
 
     def _setup(self, state: State) -> None:
+        state.p = np.zeros_like(state.x)
+        state.delta = np.empty_like(state.x)
+        state.kinetic = np.zeros(state.particle_shape, dtype=state.x.dtype) if state.particle_shape else np.float64(0.0)
+
+    def _configure(self, state: State) -> None:
         shape, dtype = state.particle_shape, state.x.dtype
         dt = np.asarray(particle_scalar(self.dt, shape, "dt"))
         mass = np.asarray(particle_scalar(self.mass, shape, "mass"))
@@ -74,9 +79,6 @@ class ForwardEuler(Integrator):
         state.friction_loss = loss if loss.ndim else float(loss)
         state.damped = bool(np.any(friction > 0))
         state.half_inv_m = 0.5 / mass if mass.ndim else 0.5 / float(mass)
-        state.p = np.zeros_like(state.x)
-        state.delta = np.empty_like(state.x)
-        state.kinetic = np.zeros(shape, dtype=dtype) if shape else np.float64(0.0)
 
     def physical_momentum(self, state: State):
         return state.p.copy()

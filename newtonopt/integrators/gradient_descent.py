@@ -75,11 +75,13 @@ class GradientDescent(Integrator):
         return None
 
     def _setup(self, state: State) -> None:
+        state.delta = np.empty_like(state.x)
+
+    def _configure(self, state: State) -> None:
         shape = state.particle_shape
         state.lr = particle_parameter(self.lr, shape, state.x.dtype, "lr")
         state.lr_scalar = particle_scalar(self.lr, shape, "lr")
         state.dt = particle_scalar(self.time_step, shape, "lr")
-        state.delta = np.empty_like(state.x)
 
     def step(self, potential, state: State) -> None:
         # Friction works −lr·|∇V|² over the step (see Notes).

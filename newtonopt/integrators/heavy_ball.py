@@ -104,6 +104,11 @@ class HeavyBall(Integrator):
         return None
 
     def _setup(self, state: State) -> None:
+        state.velocity = np.zeros_like(state.x)  # torch's momentum_buffer v
+        state.delta = np.empty_like(state.x)
+        state.kinetic = np.zeros(state.particle_shape, dtype=state.x.dtype) if state.particle_shape else np.float64(0.0)
+
+    def _configure(self, state: State) -> None:
         shape = state.particle_shape
         dtype = state.x.dtype
         state.lr = particle_parameter(self.lr, shape, dtype, "lr")
@@ -113,9 +118,6 @@ class HeavyBall(Integrator):
         state.half_lr = 0.5 * particle_scalar(self.lr, shape, "lr")
         state.dt = particle_scalar(self.time_step, shape, "lr")
         state.dt_b = particle_parameter(self.time_step, shape, dtype, "lr")
-        state.velocity = np.zeros_like(state.x)  # torch's momentum_buffer v
-        state.delta = np.empty_like(state.x)
-        state.kinetic = np.zeros(shape, dtype=dtype) if shape else np.float64(0.0)
 
     def physical_momentum(self, state: State):
         return np.multiply(state.velocity, -state.dt_b)  # p = −dt·v

@@ -79,6 +79,11 @@ class VelocityVerlet(Integrator):
         return None
 
     def _setup(self, state: State) -> None:
+        state.p = np.zeros_like(state.x)
+        state.delta = np.empty_like(state.x)
+        state.kinetic = np.zeros(state.particle_shape, dtype=state.x.dtype) if state.particle_shape else np.float64(0.0)
+
+    def _configure(self, state: State) -> None:
         shape = state.particle_shape
         dtype = state.x.dtype
         dt = particle_scalar(self.dt, shape, "dt")
@@ -95,9 +100,6 @@ class VelocityVerlet(Integrator):
                                              else dt * inv_m, shape, dtype, "dt")
         state.half_inv_m = 0.5 * inv_m
         state.dt = dt
-        state.p = np.zeros_like(state.x)
-        state.delta = np.empty_like(state.x)
-        state.kinetic = np.zeros(shape, dtype=dtype) if shape else np.float64(0.0)
 
     def physical_momentum(self, state: State):
         return state.p.copy()

@@ -86,11 +86,18 @@ class Quadratic(Potential):
 
     def _value_and_gradient(self, x, out):
         self._apply(x, out)
+        b = self.b
         # V = ½·x·(Ax) + b·x + c, reusing Ax before b is added.
-        value = 0.5 * rowdot(x, out)
-        if self.b is not None:
-            value = value + rowdot(x, np.broadcast_to(self.b, x.shape)) if x.ndim > 1 else value + np.dot(x, self.b)
-            np.add(out, self.b, out=out)
+        if x.ndim == 1:
+            value = 0.5 * np.dot(x, out)
+            if b is not None:
+                value += np.dot(x, b)
+                np.add(out, b, out=out)
+        else:
+            value = 0.5 * rowdot(x, out)
+            if b is not None:
+                value += rowdot(x, np.broadcast_to(b, x.shape))
+                np.add(out, b, out=out)
         return value + self.c if self.c else value
 
     def _value(self, x):

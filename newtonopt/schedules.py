@@ -1,0 +1,141 @@
+"""Schedules: hyperparameters that change with the step number.
+
+Any integrator parameter may be a :class:`Schedule` (``GradientDescent(lr=Cosine(0.1, 0.0, 1000))``,
+``Langevin(dt=0.01, temperature=Exponential(1.0, 0.999))``). Physically a learning-rate
+schedule is a time-dependent time step, and a temperature schedule is a cooling
+schedule: annealing.
+"""
+
+from __future__ import annotations
+
+import math
+
+from ._validation import _describe, as_int, positive
+
+
+class Schedule:
+    """A value as a function of the step ``k = 0, 1, 2, …`` (the step about to be taken)."""
+
+    def __call__(self, step: int) -> float:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def params(self) -> dict:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in self.params().items())})"
+
+    def __eq__(self, other) -> bool:
+        return type(self) is type(other) and self.params() == other.params()
+
+    __hash__ = None
+
+
+def _value(name, value):
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
+        raise TypeError(f"{name} must be a finite number, got {_describe(value)}")
+    return float(value)
+
+
+class Constant(Schedule):
+    """v_k = value."""
+
+    def __init__(self, value: float):
+        self.value = _value("value", value)
+
+    def __call__(self, step):
+        return self.value
+
+    def params(self):
+        return {"value": self.value}
+
+
+class StepDecay(Schedule):
+    """v_k = initial · factor^⌊k / every⌋: the time step is cut by ``factor`` every ``every`` steps."""
+
+    def __init__(self, initial: float, factor: float = 0.1, every: int = 1000):
+        self.initial = _value("initial", initial)
+        self.factor = positive("factor", factor)
+        self.every = as_int("every", every, low=1)
+
+    def __call__(self, step):
+        return self.initial * self.factor ** (step // self.every)
+
+    def params(self):
+        return {"initial": self.initial, "factor": self.factor, "every": self.every}
+
+
+class Exponential(Schedule):
+    """v_k = initial · rate^k: exponential cooling (Kirkpatrick, Gelatt & Vecchi 1983) or decay."""
+
+    def __init__(self, initial: float, rate: float):
+        self.initial = _value("initial", initial)
+        self.rate = positive("rate", rate)
+
+    def __call__(self, step):
+        return self.initial * self.rate**step
+
+    def params(self):
+        return {"initial": self.initial, "rate": self.rate}
+
+
+class Cosine(Schedule):
+    """v_k = final + ½(initial − final)(1 + cos(π·min(k, n)/n)) (Loshchilov & Hutter 2017, without restarts)."""
+
+    def __init__(self, initial: float, final: float = 0.0, n_steps: int = 1000):
+        self.initial = _value("initial", initial)
+        self.final = _value("final", final)
+        self.n_steps = as_int("n_steps", n_steps, low=1)
+
+    def __call__(self, step):
+        k = min(step, self.n_steps)
+        return self.final + 0.5 * (self.initial - self.final) * (1.0 + math.cos(math.pi * k / self.n_steps))
+
+    def params(self):
+        return {"initial": self.initial, "final": self.final, "n_steps": self.n_steps}
+
+
+class InverseTime(Schedule):
+    """v_k = initial / (1 + decay·k): the Robbins–Monro rate (Σv = ∞, Σv² < ∞ for SGD)."""
+
+    def __init__(self, initial: float, decay: float):
+        self.initial = _value("initial", initial)
+        self.decay = positive("decay", decay)
+
+    def __call__(self, step):
+        return self.initial / (1.0 + self.decay * step)
+
+    def params(self):
+        return {"initial": self.initial, "decay": self.decay}
+
+
+class Linear(Schedule):
+    """v_k = initial + (final − initial)·min(k, n)/n: a linear ramp (a linear cooling schedule)."""
+
+    def __init__(self, initial: float, final: float, n_steps: int):
+        self.initial = _value("initial", initial)
+        self.final = _value("final", final)
+        self.n_steps = as_int("n_steps", n_steps, low=1)
+
+    def __call__(self, step):
+        return self.initial + (self.final - self.initial) * min(step, self.n_steps) / self.n_steps
+
+    def params(self):
+        return {"initial": self.initial, "final": self.final, "n_steps": self.n_steps}
+
+
+class Logarithmic(Schedule):
+    """T_k = c / ln(k + e): the logarithmic cooling that provably finds the global minimum
+    for c above the deepest barrier (Geman & Geman 1984; Hajek 1988) — and takes for ever."""
+
+    def __init__(self, c: float):
+        self.c = positive("c", c)
+
+    def __call__(self, step):
+        return self.c / math.log(step + math.e)
+
+    def params(self):
+        return {"c": self.c}
+
+
+SCHEDULES = {cls.__name__: cls for cls in (Constant, StepDecay, Exponential, Cosine, InverseTime, Linear, Logarithmic)}

@@ -1,7 +1,16 @@
 """newtonopt: numerical optimization as the motion of a particle in a potential."""
 
 from . import potentials
-from .integrators import ForwardEuler, GradientDescent, HeavyBall, Integrator, Nesterov, VelocityVerlet
+from .integrators import (
+    ForwardEuler,
+    GradientDescent,
+    HeavyBall,
+    Integrator,
+    Langevin,
+    Nesterov,
+    OverdampedLangevin,
+    VelocityVerlet,
+)
 from .potential import Potential, check_gradient
 from .simulate import simulate
 from .trajectory import Trajectory
@@ -11,5 +20,6 @@ __version__ = "0.1.0"
 __all__ = [
     "Potential", "check_gradient", "potentials",
     "Integrator", "GradientDescent", "HeavyBall", "Nesterov", "VelocityVerlet", "ForwardEuler",
+    "Langevin", "OverdampedLangevin",
     "simulate", "Trajectory",
 ]

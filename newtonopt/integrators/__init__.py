@@ -4,7 +4,13 @@ from .base import Integrator, State
 from .forward_euler import ForwardEuler
 from .gradient_descent import GradientDescent
 from .heavy_ball import HeavyBall
+from .langevin import Langevin
 from .nesterov import Nesterov
+from .overdamped_langevin import OverdampedLangevin
 from .velocity_verlet import VelocityVerlet
 
-__all__ = ["Integrator", "State", "GradientDescent", "HeavyBall", "ForwardEuler", "Nesterov", "VelocityVerlet"]
+__all__ = [
+    "Integrator", "State",
+    "GradientDescent", "HeavyBall", "Nesterov", "VelocityVerlet", "ForwardEuler",
+    "Langevin", "OverdampedLangevin",
+]

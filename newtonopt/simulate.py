@@ -10,14 +10,17 @@ status and a message.
 from __future__ import annotations
 
 import numbers
+import signal
+import threading
 import warnings
+from pathlib import Path
 
 import numpy as np
 
 from ._validation import _describe, as_int, positive
 from .integrators.base import Integrator, State
 from .potential import Potential
-from .trajectory import Trajectory
+from .trajectory import RecordSink, Trajectory
 
 RECORD_MODES = ("all", "scalars", "final")
 
@@ -48,8 +51,9 @@ def prepare_start(potential: Potential, x0) -> np.ndarray:
 class _Recorder:
     """Collects records according to the recording policy, into preallocated blocks of rows."""
 
-    def __init__(self, mode: str, every: int, integrator: Integrator, state: State, n_steps: int):
-        self.mode, self.every, self.integrator = mode, every, integrator
+    def __init__(self, mode: str, every: int, integrator: Integrator, state: State, n_steps: int,
+                 sink: RecordSink | None = None):
+        self.mode, self.every, self.integrator, self.sink = mode, every, integrator, sink
         keep_x = mode in ("all", "final")
         shape, xshape = state.particle_shape, state.x.shape
         self.fields = {  # name -> (row shape, dtype)
@@ -79,6 +83,9 @@ class _Recorder:
     def _row(self):
         if self.mode == "final" and self.blocks and self.filled == 2:
             self.filled = 1  # overwrite the previous final row
+        if self.sink is not None and self.blocks and self.filled == self.block_rows:
+            self.sink.write(self.blocks[-1], self.filled)  # stream the full block, then reuse it
+            self.filled = 0
         if not self.blocks or self.filled == self.block_rows:
             self.blocks.append({name: np.empty((self.block_rows,) + shp, dtype=dt)
                                 for name, (shp, dt) in self.fields.items()})
@@ -105,6 +112,9 @@ class _Recorder:
         self.last_step = state.step
 
     def arrays(self) -> dict:
+        if self.sink is not None:
+            self.sink.write(self.blocks[-1], self.filled)
+            return self.sink.arrays()
         out = {}
         for name in ("step", "t", "V", "K", "D", "g", "x", "p"):
             if name not in self.fields:
@@ -169,8 +179,38 @@ class _Watch:
         return self.n_done >= self.n
 
 
+class _DeferredInterrupt:
+    """Turn the first Ctrl-C into a flag checked between steps, so the state stays consistent (resumable).
+
+    A second Ctrl-C raises KeyboardInterrupt at once. Only in the main thread, where signals are delivered.
+    """
+
+    def __init__(self):
+        self.requested = False
+        self._previous = None
+
+    def _handler(self, signum, frame):
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            try:
+                if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+                    self._previous = signal.signal(signal.SIGINT, self._handler)
+            except (ValueError, OSError):  # pragma: no cover - embedded interpreters
+                self._previous = None
+        return self
+
+    def __exit__(self, *exc):
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+        return False
+
+
 def simulate(potential: Potential, integrator: Integrator, x0, n_steps: int = 1000, *, gtol: float | None = None,
-             record: str = "all", every: int = 1, callback=None) -> Trajectory:
+             record: str = "all", every: int = 1, callback=None, record_to=None) -> Trajectory:
     """Run ``integrator`` on ``potential`` from ``x0`` and record the trajectory.
 
     Parameters
@@ -179,11 +219,15 @@ def simulate(potential: Potential, integrator: Integrator, x0, n_steps: int = 10
         The landscape V(x).
     integrator : Integrator
         The method (GradientDescent, HeavyBall, Nesterov, VelocityVerlet, ...).
-    x0 : array_like, shape (dim,) or (n, dim)
+    x0 : array_like, shape (dim,) or (n, dim), or Trajectory
         The start; a 2-D x0 is an ensemble of independent particles run together,
-        vectorized (a scalar is accepted when dim = 1).
+        vectorized (a scalar is accepted when dim = 1). A Trajectory continues
+        that run from its last state (momenta, adaptive memory, step count,
+        noise streams, a minibatch potential's random state): the continuation
+        equals, bitwise, the uninterrupted run (see :meth:`Trajectory.join`).
     n_steps : int
-        The most steps to take (status 'max_steps' when reached).
+        The most steps to take (status 'max_steps' when reached); when
+        resuming, the number of further steps.
     gtol : float, optional
         Stop when ‖∇V‖₂ ≤ gtol for every particle (status 'converged'); each
         particle's first such step is in ``converged_step``.
@@ -196,13 +240,20 @@ def simulate(potential: Potential, integrator: Integrator, x0, n_steps: int = 10
     callback : callable, optional
         ``callback(state)`` after each step; returning True stops the run
         (status 'stopped').
+    record_to : path, optional
+        Stream the record to this folder as it is made (one raw binary file per
+        field plus JSON metadata; no pickle), so a record larger than memory is
+        kept whole; the returned Trajectory reads it back lazily (memory maps),
+        and so does :meth:`Trajectory.load` on the folder.
 
     Returns
     -------
     Trajectory
         Never raises once started: divergence (non-finite or exploding V),
-        Ctrl-C (status 'interrupted') and errors raised by the potential or the
-        callback (status 'failed', with a warning) all return what was recorded.
+        Ctrl-C (status 'interrupted': the first Ctrl-C ends the run after the
+        current step, a second one at once) and errors raised by the potential
+        or the callback (status 'failed', with a warning) all return what was
+        recorded.
 
     Notes
     -----
@@ -220,26 +271,44 @@ def simulate(potential: Potential, integrator: Integrator, x0, n_steps: int = 10
     every = as_int("every", every, low=1)
     if callback is not None and not callable(callback):
         raise TypeError(f"callback must be callable or None, got {_describe(callback)}")
-    x = prepare_start(potential, x0)
+    resumed_from = x0 if isinstance(x0, Trajectory) else None
+    if resumed_from is None:
+        x = prepare_start(potential, x0)
+    elif resumed_from.final_state is None:
+        raise ValueError("x0: this Trajectory has no final state to resume from (it was not made by simulate)")
+    elif not resumed_from.resumable:
+        raise ValueError(f"x0: this Trajectory cannot be resumed bitwise: {resumed_from.message}")
+    elif resumed_from.method != type(integrator).__name__:
+        raise ValueError(f"x0 was recorded by {resumed_from.method}, but the integrator is {type(integrator).__name__}")
+    sink = None if record_to is None else RecordSink(Path(record_to))
 
     counts_before = dict(potential.counts)
-    with np.errstate(all="ignore"):
-        state = integrator.init(potential, x)
-        recorder = _Recorder(record, every, integrator, state, n_steps)
+    with np.errstate(all="ignore"), _DeferredInterrupt() as ctrl_c:
+        if resumed_from is None:
+            state = integrator.init(potential, x)
+        else:
+            state = integrator.resume(potential, resumed_from.final_state)
+            if resumed_from.potential_state is not None and hasattr(potential, "set_state"):
+                potential.set_state(resumed_from.potential_state)
+        first = state.step
+        recorder = _Recorder(record, every, integrator, state, n_steps, sink)
         watch = _Watch(state, gtol)
         recorder.record(state)
         status, message = None, ""
+        consistent = True
         try:
             if gtol is not None and watch.check(state):
                 status = "diverged" if (watch.diverged_step >= 0).any() else "converged"
             scheduled = integrator.scheduled
             stepper = integrator
-            for k in range(1, n_steps + 1 if status is None else 1):
+            for k in range(first + 1, first + n_steps + 1 if status is None else first + 1):
+                consistent = False
                 if scheduled:  # hyperparameters of this step, from their schedules
                     stepper = integrator.at_step(k - 1)
                     stepper._configure(state)
                 stepper.step(potential, state)
                 state.step = k
+                consistent = True
                 finished = watch.check(state)
                 if recorder.due(k):
                     recorder.record(state)
@@ -249,8 +318,14 @@ def simulate(potential: Potential, integrator: Integrator, x0, n_steps: int = 10
                 if callback is not None and callback(state):
                     status, message = "stopped", f"stopped by the callback at step {k}"
                     break
+                if ctrl_c.requested:
+                    status, message = "interrupted", f"interrupted by Ctrl-C after step {k}"
+                    break
         except KeyboardInterrupt:
-            status, message = "interrupted", f"interrupted at step {state.step + 1} (Ctrl-C or KeyboardInterrupt)"
+            status = "interrupted"
+            message = (f"interrupted after step {state.step} (KeyboardInterrupt)" if consistent else
+                       f"interrupted during step {state.step + 1} (KeyboardInterrupt); the state may be partly "
+                       "updated")
         except Exception as exc:  # a failing potential or callback must not lose the run
             status = "failed"
             message = f"step {state.step + 1} raised {type(exc).__name__}: {exc}"
@@ -260,7 +335,13 @@ def simulate(potential: Potential, integrator: Integrator, x0, n_steps: int = 10
             recorder.record(state)
     if status is None:
         status = "max_steps"
-    return _build(potential, integrator, state, recorder, watch, status, message, counts_before, record, every)
+    traj = _build(potential, integrator, state, recorder, watch, status, message, counts_before, record, every)
+    traj.final_state = integrator.snapshot(state)
+    traj.resumable = consistent
+    traj.potential_state = potential.get_state() if hasattr(potential, "get_state") else None
+    if sink is not None:
+        sink.finish(traj)
+    return traj
 
 
 def _divergence_cause(potential: Potential, integrator: Integrator, x0_first) -> str:

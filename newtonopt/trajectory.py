@@ -10,7 +10,8 @@ import numpy as np
 _ARRAY_FIELDS = ("t", "step", "x", "p", "potential_energy", "kinetic_energy", "dissipated", "grad_norm",
                  "x_final", "particle_status", "converged_step", "diverged_step", "evaluations")
 _META_FIELDS = ("status", "message", "n_steps", "counts", "method", "params", "potential", "minimum_value",
-                "record", "every")
+                "record", "every", "resumable", "potential_state")
+_STATE_PREFIX = "state__"
 
 STATUSES = ("converged", "max_steps", "diverged", "stopped", "interrupted", "failed")
 
@@ -59,14 +60,14 @@ class Trajectory:
                  evaluations=None):
         if status not in STATUSES:
             raise ValueError(f"status must be one of {STATUSES}, got {status!r}")
-        self.t = np.asarray(t)
-        self.step = np.asarray(step)
-        self.x = None if x is None else np.asarray(x)
-        self.p = None if p is None else np.asarray(p)
-        self.potential_energy = np.asarray(potential_energy)
-        self.kinetic_energy = np.asarray(kinetic_energy)
-        self.dissipated = np.asarray(dissipated)
-        self.grad_norm = np.asarray(grad_norm)
+        self.t = np.asanyarray(t)
+        self.step = np.asanyarray(step)
+        self.x = None if x is None else np.asanyarray(x)
+        self.p = None if p is None else np.asanyarray(p)
+        self.potential_energy = np.asanyarray(potential_energy)
+        self.kinetic_energy = np.asanyarray(kinetic_energy)
+        self.dissipated = np.asanyarray(dissipated)
+        self.grad_norm = np.asanyarray(grad_norm)
         self.status = status
         self.message = message
         self.n_steps = int(n_steps)
@@ -82,6 +83,12 @@ class Trajectory:
         self.record = record
         self.every = int(every)
         self.evaluations = None if evaluations is None else np.asarray(evaluations)
+        self.final_state: dict | None = None  # set by simulate: the integrator's snapshot, for resuming
+        self.resumable = False
+        self.potential_state = None  # a stochastic potential's random state at the end (JSON-able)
+        self.final_state: dict | None = None  # set by simulate: the integrator's snapshot, for resuming
+        self.resumable = False
+        self.potential_state = None  # a stochastic potential's random state at the end (JSON-able)
 
     # ---------------------------------------------------------------- derived ledger
     @property
@@ -133,23 +140,184 @@ class Trajectory:
         return (f"<Trajectory {self.method or '?'} on {self.potential or '?'}: {self.status} after "
                 f"{self.n_steps} steps, {self.n_records} records, counts={self.counts}>")
 
+    # ---------------------------------------------------------------- joining
+    @classmethod
+    def join(cls, first: Trajectory, second: Trajectory) -> Trajectory:
+        """One trajectory from a run and its continuation (``simulate(..., x0=first)``).
+
+        The continuation's first record repeats ``first``'s last one and is dropped;
+        counts add up; per-particle events keep the earliest step. The result equals,
+        array for array, the record of the uninterrupted run.
+        """
+        if int(second.step[0]) != int(first.step[-1]):
+            raise ValueError(f"second starts at step {int(second.step[0])}, but first ends at step "
+                             f"{int(first.step[-1])}: it is not its continuation")
+
+        def cat(a, b):
+            return None if a is None or b is None else np.concatenate([a, b[1:]])
+
+        def earliest(a, b):
+            return np.where(a >= 0, a, b)
+
+        joined = cls(
+            t=cat(first.t, second.t), step=cat(first.step, second.step), x=cat(first.x, second.x),
+            p=cat(first.p, second.p), potential_energy=cat(first.potential_energy, second.potential_energy),
+            kinetic_energy=cat(first.kinetic_energy, second.kinetic_energy),
+            dissipated=cat(first.dissipated, second.dissipated), grad_norm=cat(first.grad_norm, second.grad_norm),
+            status=second.status, message=second.message, n_steps=second.n_steps,
+            counts={k: first.counts.get(k, 0) + second.counts.get(k, 0) for k in {**first.counts, **second.counts}},
+            x_final=second.x_final, particle_status=second.particle_status,
+            converged_step=earliest(first.converged_step, second.converged_step),
+            diverged_step=earliest(first.diverged_step, second.diverged_step), method=second.method,
+            params=second.params, potential=second.potential, minimum_value=second.minimum_value,
+            record=second.record, every=second.every)
+        joined.final_state, joined.resumable = second.final_state, second.resumable
+        joined.potential_state = second.potential_state
+        return joined
+
     # ---------------------------------------------------------------- persistence
+    def _meta(self) -> dict:
+        meta = {name: getattr(self, name) for name in _META_FIELDS}
+        meta["params"] = {k: _jsonable(v) for k, v in self.params.items()}
+        return meta
+
     def save(self, path) -> Path:
         """Write the trajectory to an ``.npz`` file (arrays plus JSON metadata; no pickle)."""
         path = Path(path)
-        arrays = {name: getattr(self, name) for name in _ARRAY_FIELDS if getattr(self, name) is not None}
-        meta = {name: getattr(self, name) for name in _META_FIELDS}
-        meta["params"] = {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in self.params.items()}
-        arrays["__meta__"] = np.array(json.dumps(meta))
+        arrays = {name: np.asarray(getattr(self, name)) for name in _ARRAY_FIELDS if getattr(self, name) is not None}
+        for name, value in (self.final_state or {}).items():
+            arrays[_STATE_PREFIX + name] = value
+        arrays["__meta__"] = np.array(json.dumps(self._meta()))
         with open(path, "wb") as fh:
             np.savez(fh, **arrays)
         return path
 
     @classmethod
     def load(cls, path) -> Trajectory:
-        """Read a trajectory written by :meth:`save`."""
+        """Read a trajectory written by :meth:`save` (an ``.npz``) or streamed by ``simulate(record_to=folder)``.
+
+        A streamed folder is read lazily: its arrays are memory maps of the files.
+        """
+        path = Path(path)
+        if path.is_dir():
+            return RecordSink.load(path)
         with np.load(path, allow_pickle=False) as data:
             meta = json.loads(str(data["__meta__"]))
             fields = {name: (np.array(data[name]) if name in data.files else None) for name in _ARRAY_FIELDS}
-        meta["params"] = {k: (np.asarray(v) if isinstance(v, list) else v) for k, v in meta["params"].items()}
-        return cls(**fields, **meta)
+            state = {k[len(_STATE_PREFIX):]: np.array(data[k]) for k in data.files if k.startswith(_STATE_PREFIX)}
+        return cls._from_parts(fields, meta, state)
+
+    @classmethod
+    def _from_parts(cls, fields: dict, meta: dict, state: dict) -> Trajectory:
+        meta = dict(meta)
+        resumable = meta.pop("resumable", False)
+        potential_state = meta.pop("potential_state", None)
+        meta["params"] = {k: _from_json(v) for k, v in meta.get("params", {}).items()}
+        traj = cls(**fields, **meta)
+        traj.final_state = state or None
+        traj.resumable = bool(resumable) and bool(state)
+        traj.potential_state = potential_state
+        return traj
+
+
+def _jsonable(value):
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    if hasattr(value, "params") and callable(value.params):  # a Schedule
+        return {"__schedule__": type(value).__name__, **value.params()}
+    return value
+
+
+def _from_json(value):
+    if isinstance(value, list):
+        return np.asarray(value)
+    if isinstance(value, dict) and "__schedule__" in value:
+        from .schedules import SCHEDULES
+
+        kwargs = dict(value)
+        return SCHEDULES[kwargs.pop("__schedule__")](**kwargs)
+    return value
+
+
+_SINK_FIELDS = {"step": "step", "t": "t", "V": "potential_energy", "K": "kinetic_energy", "D": "dissipated",
+                "g": "grad_norm", "x": "x", "p": "p"}
+
+
+class RecordSink:
+    """Streams a run's records to a folder as they are made: a raw little-endian file per field.
+
+    ``layout.json`` (written first) gives each field's dtype and row shape, so the rows
+    written so far can be read back even if the run never finished; ``final.npz``
+    (written last) holds the rest of the Trajectory. No pickle anywhere.
+    """
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+        if self.folder.exists() and not self.folder.is_dir():
+            raise ValueError(f"record_to must be a folder path, got the file {str(folder)!r}")
+        if self.folder.exists() and any(self.folder.iterdir()):
+            raise ValueError(f"record_to folder {str(folder)!r} is not empty; choose a new folder")
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.layout: dict | None = None
+
+    def write(self, block: dict, rows: int) -> None:
+        if self.layout is None:
+            self.layout = {name: {"dtype": np.dtype(a.dtype).newbyteorder("<").str, "row_shape": list(a.shape[1:])}
+                           for name, a in block.items()}
+            (self.folder / "layout.json").write_text(json.dumps(self.layout))
+        for name, a in block.items():
+            with open(self.folder / f"{name}.bin", "ab") as fh:
+                np.ascontiguousarray(a[:rows], dtype=self.layout[name]["dtype"]).tofile(fh)
+
+    def arrays(self) -> dict:
+        return _read_layout(self.folder)
+
+    def finish(self, traj: Trajectory) -> None:
+        arrays = {name: np.asarray(getattr(traj, name)) for name in ("x_final", "particle_status",
+                                                                      "converged_step", "diverged_step")}
+        for name, value in (traj.final_state or {}).items():
+            arrays[_STATE_PREFIX + name] = value
+        arrays["__meta__"] = np.array(json.dumps(traj._meta()))
+        tmp = self.folder / "final.tmp"
+        with open(tmp, "wb") as fh:
+            np.savez(fh, **arrays)
+        tmp.replace(self.folder / "final.npz")
+
+    @staticmethod
+    def load(folder: Path) -> Trajectory:
+        rows = _read_layout(folder)
+        fields = {_SINK_FIELDS[k]: v for k, v in rows.items()}
+        final = folder / "final.npz"
+        if not final.exists():  # the run never finished: keep every row that reached the disk
+            n = len(rows["step"])
+            shape = rows["V"].shape[1:]
+            x_last = rows["x"][-1] if rows.get("x") is not None and n else np.full(shape + (0,), np.nan)
+            last = {"x_final": x_last, "particle_status": np.full(shape, "interrupted"),
+                    "converged_step": np.full(shape, -1), "diverged_step": np.full(shape, -1)}
+            meta = {"status": "interrupted", "message": f"the run ended before it finished writing; {n} records kept",
+                    "n_steps": int(rows["step"][-1]) if n else 0, "counts": {}, "params": {}}
+            return Trajectory._from_parts({**fields, **last}, meta, {})
+        with np.load(final, allow_pickle=False) as data:
+            meta = json.loads(str(data["__meta__"]))
+            for name in ("x_final", "particle_status", "converged_step", "diverged_step"):
+                fields[name] = np.array(data[name])
+            state = {k[len(_STATE_PREFIX):]: np.array(data[k]) for k in data.files if k.startswith(_STATE_PREFIX)}
+        return Trajectory._from_parts(fields, meta, state)
+
+
+def _read_layout(folder: Path) -> dict:
+    layout = json.loads((folder / "layout.json").read_text())
+    out = {}
+    for name, spec in layout.items():
+        dtype, row_shape = np.dtype(spec["dtype"]), tuple(spec["row_shape"])
+        path = folder / f"{name}.bin"
+        row_bytes = dtype.itemsize * int(np.prod(row_shape, dtype=np.int64))
+        n = path.stat().st_size // row_bytes if path.exists() else 0
+        out[name] = (np.memmap(path, dtype=dtype, mode="r", shape=(n,) + row_shape) if n
+                     else np.empty((0,) + row_shape, dtype=dtype))
+    for name in ("x", "p"):
+        out.setdefault(name, None)
+    return out
+

@@ -136,6 +136,9 @@ class Integrator:
     """
 
     order: int = 1
+    #: Names of the State attributes that hold the method's memory (momenta, moments, adaptive
+    #: step sizes...): what a snapshot must keep for a run to be resumed bitwise.
+    state_fields: tuple = ()
 
     def init(self, potential: Potential, x: np.ndarray) -> State:
         """Evaluate the potential at ``x`` (validating its output) and build the state."""
@@ -147,6 +150,44 @@ class Integrator:
         self.at_step(0)._configure(state)
         if np.ndim(getattr(state, "dt", 0.0)):  # per-particle time steps: per-particle clocks
             state.t = np.zeros(np.shape(state.dt))
+        return state
+
+    def snapshot(self, state: State) -> dict:
+        """Copies of everything needed to continue the run bitwise (see :meth:`resume`)."""
+        snap = {"x": np.array(state.x, order="C"), "grad": np.array(state.grad, order="C"),
+                "value": np.array(state.value), "dissipated": np.array(state.dissipated),
+                "t": np.array(state.t), "step": np.array(state.step)}
+        if state.kinetic is not None:
+            snap["kinetic"] = np.array(state.kinetic)
+        for name in self.state_fields:
+            value = getattr(state, name)
+            snap[name] = np.array(value, order="C") if isinstance(value, np.ndarray) else np.array(value)
+        return snap
+
+    def resume(self, potential: Potential, snap: dict) -> State:
+        """Rebuild a State from :meth:`snapshot` without evaluating the potential."""
+        x = np.array(snap["x"], order="F" if snap["x"].ndim > 1 else "C")
+        grad = np.array(snap["grad"], dtype=x.dtype, order="F" if x.ndim > 1 else "C")
+        value = np.array(snap["value"]) if x.ndim > 1 else np.float64(snap["value"])
+        state = State(x, grad, value)
+        self._setup(state)
+        missing = [name for name in self.state_fields if name not in snap]
+        if missing:
+            raise ValueError(f"the saved state lacks {missing} needed by {type(self).__name__}: "
+                             "was it recorded by another method?")
+        for name in self.state_fields:
+            current, saved = getattr(state, name, None), snap[name]
+            if isinstance(current, np.ndarray) and current.shape == saved.shape:
+                np.copyto(current, saved)
+            else:
+                setattr(state, name, saved.copy() if saved.ndim else saved[()])
+        if "kinetic" in snap:
+            state.kinetic = np.array(snap["kinetic"]) if x.ndim > 1 else np.float64(snap["kinetic"])
+        state.dissipated = np.array(snap["dissipated"], dtype=np.float64) if x.ndim > 1 else np.float64(
+            snap["dissipated"])
+        state.step = int(snap["step"])
+        self.at_step(state.step)._configure(state)
+        state.t = np.array(snap["t"]) if np.ndim(snap["t"]) else float(snap["t"])
         return state
 
     def _setup(self, state: State) -> None:  # pragma: no cover - abstract

@@ -43,6 +43,7 @@ class ForwardEuler(Integrator):
     """
 
     order = 2
+    state_fields = ("p",)
 
     def __init__(self, dt, mass=1.0, friction=0.0):
         self.dt = positive("dt", dt)

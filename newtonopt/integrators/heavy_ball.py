@@ -53,6 +53,7 @@ class HeavyBall(Integrator):
     """
 
     order = 2
+    state_fields = ("velocity",)
 
     def __init__(self, lr, momentum=0.9, *, mass=1.0):
         self.lr = positive("lr", lr)

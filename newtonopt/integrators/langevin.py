@@ -59,6 +59,7 @@ class Langevin(Integrator):
     """
 
     order = 2
+    state_fields = ("p",)
 
     def __init__(self, dt, mass=1.0, friction=1.0, temperature=1.0, seed=None):
         self.dt = positive("dt", dt)

@@ -55,6 +55,7 @@ class VelocityVerlet(Integrator):
     """
 
     order = 2
+    state_fields = ("p",)
 
     def __init__(self, dt, mass=1.0, friction=0.0):
         self.dt = positive("dt", dt)

@@ -13,6 +13,7 @@ from .integrators import (
 )
 from .potential import Potential, check_gradient
 from .simulate import simulate
+from .sweep import SweepResult, sweep
 from .trajectory import Trajectory
 
 __version__ = "0.1.0"
@@ -21,5 +22,5 @@ __all__ = [
     "Potential", "check_gradient", "potentials",
     "Integrator", "GradientDescent", "HeavyBall", "Nesterov", "VelocityVerlet", "ForwardEuler",
     "Langevin", "OverdampedLangevin",
-    "simulate", "Trajectory",
+    "simulate", "Trajectory", "sweep", "SweepResult",
 ]

@@ -126,56 +126,63 @@ class _Recorder:
 
 
 class _Watch:
-    """Per-particle stopping bookkeeping: convergence, divergence."""
+    """Per-particle stopping bookkeeping.
+
+    Each particle's fate is decided by its own first event — ‖∇V‖ ≤ gtol (converged) or
+    V leaving [V0 − R, V0 + R] / turning non-finite (diverged), R = DIVERGENCE_FACTOR·(1 + |V0|) —
+    and its state at that event is kept. A particle's result therefore does not depend on which
+    other particles run beside it; later steps of an ended particle are ignored.
+    """
 
     def __init__(self, state: State, gtol):
-        value = np.asarray(state.value, dtype=np.float64)
+        value = np.array(state.value, dtype=np.float64)
         self.single = value.ndim == 0
-        span = DIVERGENCE_FACTOR * (1.0 + float(np.max(np.abs(value))))
-        self.lo = float(np.min(value)) - span
-        self.hi = float(np.max(value)) + span
+        span = DIVERGENCE_FACTOR * (1.0 + np.abs(value))
+        self.lo, self.hi = value - span, value + span
+        # Fast path: no particle can be out of its own bounds while every V lies in [max lo, min hi].
+        self.lo_any, self.hi_any = float(np.max(self.lo)), float(np.min(self.hi))
         self.gtol2 = None if gtol is None else gtol * gtol
         shape = value.shape
         self.converged_step = np.full(shape, -1, dtype=np.int64)
         self.diverged_step = np.full(shape, -1, dtype=np.int64)
-        self.x_at_divergence = {}
+        self.snapshots = []  # (index, x rows, V, ‖∇V‖) of particles at their end events
         if not self.single:
             self.done = np.zeros(shape, dtype=bool)
             self.hit = np.empty(shape, dtype=bool)
         self.n_done = 0
         self.n = int(np.prod(shape)) if shape else 1
 
+    def _end(self, state: State, mask: np.ndarray, steps: np.ndarray) -> None:
+        idx = np.nonzero(mask)
+        steps[idx] = state.step
+        gsq = state.grad_sq()
+        self.snapshots.append((idx, np.array(state.x[idx]), np.array(state.value[idx], dtype=np.float64),
+                               np.sqrt(np.asarray(gsq)[idx])))
+        self.done |= mask
+        self.n_done += len(idx[0])
+
     def check(self, state: State) -> bool:
-        """Update the per-particle events after a step; return True when every particle is done."""
-        k = state.step
+        """Update the per-particle events after a step; return True when every particle has ended."""
         if self.single:
             v = float(state.value)
             if not (self.lo <= v <= self.hi):
-                self.diverged_step[()] = k
+                self.diverged_step[()] = state.step
                 return True
             if self.gtol2 is not None and state.grad_sq() <= self.gtol2:
-                self.converged_step[()] = k
+                self.converged_step[()] = state.step
                 return True
             return False
         value = state.value
         vmin, vmax = value.min(), value.max()  # NaN propagates, failing both tests
-        if not (vmin >= self.lo and vmax <= self.hi):
-            bad = ~((value >= self.lo) & (value <= self.hi))
-            new = bad & (self.diverged_step < 0)
+        if not (vmin >= self.lo_any and vmax <= self.hi_any):
+            new = ~((value >= self.lo) & (value <= self.hi)) & ~self.done
             if new.any():
-                self.diverged_step[new] = k
-                idx = np.nonzero(new)
-                self.x_at_divergence[k] = (idx, np.array(state.x[idx]))
-                fresh = new & ~self.done
-                self.done |= new
-                self.n_done += int(fresh.sum())
+                self._end(state, new, self.diverged_step)
         if self.gtol2 is not None:
             np.less_equal(state.grad_sq(), self.gtol2, out=self.hit)
             self.hit &= ~self.done
             if self.hit.any():
-                self.converged_step[self.hit] = k
-                self.done |= self.hit
-                self.n_done += int(self.hit.sum())
+                self._end(state, self.hit, self.converged_step)
         return self.n_done >= self.n
 
 
@@ -371,8 +378,12 @@ def _build(potential, integrator, state, recorder, watch, status, message, count
     particle_status[conv >= 0] = "converged"
     particle_status[div >= 0] = "diverged"
     x_final = state.x if state.x.ndim == 1 else np.array(state.x, order="C")  # the state is ours to hand over
-    for _, (idx, snapshot) in watch.x_at_divergence.items():
-        x_final[idx] = snapshot
+    value_final = np.array(state.value, dtype=np.float64)
+    grad_norm_final = np.sqrt(np.asarray(state.grad_sq(), dtype=np.float64))
+    for idx, x_rows, values, gnorms in watch.snapshots:  # each particle as it was at its own end
+        x_final[idx] = x_rows
+        value_final[idx] = values
+        grad_norm_final[idx] = gnorms
     x0_first = rows["x"][0].reshape(-1, potential.dim)[0] if rows["x"] is not None else x_final.reshape(
         -1, potential.dim)[0]
     n = watch.n
@@ -396,7 +407,8 @@ def _build(potential, integrator, state, recorder, watch, status, message, count
         t=rows["t"], step=rows["step"], x=rows["x"], p=rows["p"],
         potential_energy=rows["V"], kinetic_energy=rows["K"],
         dissipated=rows["D"], grad_norm=rows["g"], status=status, message=message,
-        n_steps=state.step, counts=counts, x_final=x_final, particle_status=particle_status,
+        n_steps=state.step, counts=counts, x_final=x_final, value_final=value_final,
+        grad_norm_final=grad_norm_final, particle_status=particle_status,
         converged_step=conv, diverged_step=div, method=type(integrator).__name__,
         params=integrator.params(), potential=potential.name, minimum_value=potential.minimum_value,
         record=record, every=every)

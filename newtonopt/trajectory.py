@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 
 _ARRAY_FIELDS = ("t", "step", "x", "p", "potential_energy", "kinetic_energy", "dissipated", "grad_norm",
-                 "x_final", "particle_status", "converged_step", "diverged_step", "evaluations")
+                 "x_final", "value_final", "grad_norm_final", "particle_status", "converged_step", "diverged_step",
+                 "evaluations")
 _META_FIELDS = ("status", "message", "n_steps", "counts", "method", "params", "potential", "minimum_value",
                 "record", "every", "resumable", "potential_state")
 _STATE_PREFIX = "state__"
@@ -44,7 +45,11 @@ class Trajectory:
     counts : dict
         Evaluations used by this run: 'value', 'gradient', 'hessian' (summed over particles).
     x_final : ndarray, shape x0.shape
-        The last state (for a particle that diverged in an ensemble, its state when that was detected).
+        Each particle's state when it ended: at its first step with ‖∇V‖ ≤ gtol, when its
+        divergence was detected, or at the last step. In an ensemble, particles that ended
+        keep being stepped with the others, but their results are those at their end.
+    value_final, grad_norm_final : ndarray, shape particles
+        V and ‖∇V‖ of that state.
     particle_status : ndarray of str, shape particles
         Per-particle status.
     converged_step, diverged_step : ndarray of int, shape particles
@@ -57,7 +62,7 @@ class Trajectory:
     def __init__(self, *, t, step, x, p, potential_energy, kinetic_energy, dissipated, grad_norm, status,
                  message, n_steps, counts, x_final, particle_status, converged_step, diverged_step,
                  method="", params=None, potential="", minimum_value=None, record="all", every=1,
-                 evaluations=None):
+                 evaluations=None, value_final=None, grad_norm_final=None):
         if status not in STATUSES:
             raise ValueError(f"status must be one of {STATUSES}, got {status!r}")
         self.t = np.asanyarray(t)
@@ -73,6 +78,9 @@ class Trajectory:
         self.n_steps = int(n_steps)
         self.counts = {k: int(v) for k, v in counts.items()}
         self.x_final = np.asarray(x_final)
+        # Each particle as it was when it ended (met gtol or diverged); the last record for the rest.
+        self.value_final = np.asarray(self.potential_energy[-1] if value_final is None else value_final)
+        self.grad_norm_final = np.asarray(self.grad_norm[-1] if grad_norm_final is None else grad_norm_final)
         self.particle_status = np.asarray(particle_status)
         self.converged_step = np.asarray(converged_step)
         self.diverged_step = np.asarray(diverged_step)
@@ -118,15 +126,6 @@ class Trajectory:
         return len(self.step)
 
     @property
-    def value_final(self):
-        """V at the last record, per particle."""
-        return self.potential_energy[-1]
-
-    @property
-    def grad_norm_final(self):
-        return self.grad_norm[-1]
-
-    @property
     def gap(self):
         """V − V* per record, where the potential's minimum value is known (else None)."""
         if self.minimum_value is None:
@@ -159,6 +158,12 @@ class Trajectory:
         def earliest(a, b):
             return np.where(a >= 0, a, b)
 
+        ended = (first.converged_step >= 0) | (first.diverged_step >= 0)
+
+        def at_end(a, b):
+            return np.where(ended if ended.ndim == 0 else ended.reshape(ended.shape + (1,) * (a.ndim - ended.ndim)),
+                            a, b)
+
         joined = cls(
             t=cat(first.t, second.t), step=cat(first.step, second.step), x=cat(first.x, second.x),
             p=cat(first.p, second.p), potential_energy=cat(first.potential_energy, second.potential_energy),
@@ -166,7 +171,9 @@ class Trajectory:
             dissipated=cat(first.dissipated, second.dissipated), grad_norm=cat(first.grad_norm, second.grad_norm),
             status=second.status, message=second.message, n_steps=second.n_steps,
             counts={k: first.counts.get(k, 0) + second.counts.get(k, 0) for k in {**first.counts, **second.counts}},
-            x_final=second.x_final, particle_status=second.particle_status,
+            x_final=at_end(first.x_final, second.x_final), value_final=at_end(first.value_final, second.value_final),
+            grad_norm_final=at_end(first.grad_norm_final, second.grad_norm_final),
+            particle_status=np.where(ended, first.particle_status, second.particle_status),
             converged_step=earliest(first.converged_step, second.converged_step),
             diverged_step=earliest(first.diverged_step, second.diverged_step), method=second.method,
             params=second.params, potential=second.potential, minimum_value=second.minimum_value,
@@ -241,6 +248,7 @@ def _from_json(value):
     return value
 
 
+_FINAL_FIELDS = ("x_final", "value_final", "grad_norm_final", "particle_status", "converged_step", "diverged_step")
 _SINK_FIELDS = {"step": "step", "t": "t", "V": "potential_energy", "K": "kinetic_energy", "D": "dissipated",
                 "g": "grad_norm", "x": "x", "p": "p"}
 
@@ -275,8 +283,7 @@ class RecordSink:
         return _read_layout(self.folder)
 
     def finish(self, traj: Trajectory) -> None:
-        arrays = {name: np.asarray(getattr(traj, name)) for name in ("x_final", "particle_status",
-                                                                      "converged_step", "diverged_step")}
+        arrays = {name: np.asarray(getattr(traj, name)) for name in _FINAL_FIELDS}
         for name, value in (traj.final_state or {}).items():
             arrays[_STATE_PREFIX + name] = value
         arrays["__meta__"] = np.array(json.dumps(traj._meta()))
@@ -301,8 +308,9 @@ class RecordSink:
             return Trajectory._from_parts({**fields, **last}, meta, {})
         with np.load(final, allow_pickle=False) as data:
             meta = json.loads(str(data["__meta__"]))
-            for name in ("x_final", "particle_status", "converged_step", "diverged_step"):
-                fields[name] = np.array(data[name])
+            for name in _FINAL_FIELDS:
+                if name in data.files:
+                    fields[name] = np.array(data[name])
             state = {k[len(_STATE_PREFIX):]: np.array(data[k]) for k in data.files if k.startswith(_STATE_PREFIX)}
         return Trajectory._from_parts(fields, meta, state)
 

@@ -471,3 +471,10 @@ def animate(potential: Potential, trajectories, path, *, fps: int = 20, max_fram
         anim.save(path, writer=animation.PillowWriter(fps=fps), dpi=dpi)
     plt.close(fig)
     return path
+
+
+def explore(potential: Potential, x0=None, **kwargs):
+    """The interactive explorer (sliders, method buttons, click to start); see :mod:`newtonopt.explorer`."""
+    from .explorer import explore as _explore
+
+    return _explore(potential, x0, **kwargs)

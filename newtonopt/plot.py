@@ -114,6 +114,9 @@ def contour(potential: Potential, trajectories=None, *, ax=None, bounds=None, re
             ax.plot(xs[-1, j, 0], xs[-1, j, 1], "s", color=color, markeredgecolor="black", markersize=7, zorder=7)
     ax.set_xlim(box[0])
     ax.set_ylim(box[1])
+    spans = box[:, 1] - box[:, 0]
+    if 1 / 3 <= spans[0] / spans[1] <= 3:
+        ax.set_aspect("equal")  # keep the landscape's shape: an ellipse must look like one
     ax.set_xlabel("$x_1$")
     ax.set_ylabel("$x_2$")
     ax.set_title(potential.name)

@@ -1,0 +1,41 @@
+"""Every example runs as a lecturer would run it (small sizes), prints its numbers and writes its figures."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+# A number each example must print, and where it comes from.
+EXPECTED = {
+    "01_one_dimension.py": "-0.216000",  # x1 = −0.9 − 0.03·(12·(−0.9) − 12), the seeds' hand computation
+    "02_learning_rate.py": "stability limit 2/λ = 0.1667",  # 2/12
+    "03_two_dimensions.py": "0.77777778",  # the minimizer's y = 7/9
+    "04_multiple_minima.py": "basins",
+    "05_momentum_vs_conjugate_gradient.py": "theory",
+    "06_energy.py": "5.00e-03",  # Verlet's bound (ω·dt)²/4·E₀ = (2·0.05)²/4·2
+    "07_lennard_jones.py": "-44.326801",  # LJ13 global minimum, Cambridge Cluster Database
+    "08_optimizer_zoo.py": "Himmelblau",
+    "09_noise_and_temperature.py": "accuracy",
+    "10_sweep.py": "100.0% of points stable",  # the analytic region 0 < lr·λ < 2 + 2μ, away from its edge
+}
+SCRIPTS = sorted(p.name for p in EXAMPLES.glob("[0-9][0-9]_*.py"))
+
+
+@pytest.mark.parametrize("name", SCRIPTS)
+def test_example_runs_and_writes_its_figures(name, tmp_path):
+    env = {**os.environ, "MPLBACKEND": "Agg"}
+    proc = subprocess.run([sys.executable, str(EXAMPLES / name), str(tmp_path), "--small"], capture_output=True,
+                          text=True, env=env, timeout=600, cwd=EXAMPLES)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert EXPECTED[name] in proc.stdout, proc.stdout[-3000:]
+    figures = list(tmp_path.glob("*.png")) + list(tmp_path.glob("*.gif"))
+    assert figures, "the example wrote no figure"
+    assert all(f.stat().st_size > 10_000 for f in figures)
+
+
+def test_every_example_has_an_expectation():
+    assert set(SCRIPTS) <= set(EXPECTED)

@@ -81,7 +81,7 @@ class Potential:
         """V(x), shape ``x.shape[:-1]``."""
         x = self._prepare(x)
         self.counts["value"] += n_particles(x)
-        return self._value(x)
+        return np.array(self._value(x))
 
     def gradient(self, x, out: np.ndarray | None = None):
         """∇V(x), shape ``x.shape``; written into ``out`` when given."""
@@ -102,7 +102,8 @@ class Potential:
         n = n_particles(x)
         self.counts["value"] += n
         self.counts["gradient"] += n
-        return self._value_and_gradient(x, out), out
+        # A subclass may return an internal buffer that its next call overwrites: hand out a copy.
+        return np.array(self._value_and_gradient(x, out)), out
 
     def hessian(self, x):
         """The Hessian ∇²V(x), shape ``x.shape + (dim,)``."""
@@ -189,7 +190,10 @@ class Potential:
         return out
 
     def _counted_value_and_gradient(self, x, out):
-        """Hot-path evaluation for the run loop: no checks, counts by particles."""
+        """Hot-path evaluation for the run loop: no checks, counts by particles.
+
+        The value returned may be an internal buffer overwritten by the next call.
+        """
         n = x.size // self.dim
         self.counts["value"] += n
         self.counts["gradient"] += n

@@ -109,7 +109,7 @@ class MullerBrown(Potential):
             else:
                 np.multiply(t1, e, out=t1)
                 np.add(gy, t1, out=gy)
-        return value.copy()
+        return value  # an internal buffer: the public methods copy it, the run loop need not
 
     def _value(self, x):
         x0, x1 = x[..., 0], x[..., 1]

@@ -56,6 +56,13 @@ class GradientDescent(Integrator):
         friction = positive("friction", friction)
         return cls(dt / friction, friction=friction)
 
+    @classmethod
+    def tuned(cls, potential, x) -> GradientDescent:
+        """lr = 2/(L + μ) from the Hessian's extreme eigenvalues at ``x`` (see :mod:`newtonopt.analysis`)."""
+        from ..analysis import tuned_gradient_descent
+
+        return cls(**tuned_gradient_descent(potential, x))
+
     def physics(self) -> dict:
         """``{'dt': lr·γ, 'friction': γ}``."""
         return {"dt": self.lr * self.friction, "friction": self.friction}

@@ -74,6 +74,15 @@ class HeavyBall(Integrator):
                              f"friction={friction!r}, dt={dt!r}, mass={mass!r}")
         return cls(np.asarray(dt) ** 2 / np.asarray(mass), momentum, mass=mass)
 
+    @classmethod
+    def tuned(cls, potential, x):
+        """Polyak's critically damped parameters from the Hessian's extreme eigenvalues at ``x``
+        (Nesterov: lr = 1/L, momentum = (√κ − 1)/(√κ + 1)); see :mod:`newtonopt.analysis`."""
+        from ..analysis import tuned_heavy_ball, tuned_nesterov
+        from .nesterov import Nesterov
+
+        return cls(**(tuned_nesterov if issubclass(cls, Nesterov) else tuned_heavy_ball)(potential, x))
+
     def physics(self, mass=None) -> dict:
         """``{'dt', 'mass', 'friction'}`` of the damped motion this heavy ball integrates."""
         mass = self.mass if mass is None else positive("mass", mass)

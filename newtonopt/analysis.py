@@ -1,0 +1,182 @@
+"""Curvature, stability limits, rates and tuned parameters: the physics that sets the step.
+
+On a quadratic with Hessian eigenvalues in [μ, L] every method of the package is a linear
+recurrence per normal mode, so its stability limit and its rate follow from μ and L. For other
+potentials the same formulas apply near a minimum, with μ and L estimated from Hessian-vector
+products by Lanczos' method.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.sparse.linalg import LinearOperator, eigsh
+
+from ._validation import _describe, positive
+from .potential import Potential
+
+
+@dataclass(frozen=True)
+class Curvature:
+    """Extreme Hessian eigenvalues at a point.
+
+    ``L`` is an upper and ``mu`` a lower estimate: Lanczos' Ritz values err inwards, so they are
+    padded outwards by their residual norms ‖Hv − θv‖ (zero when ``exact``).
+    """
+
+    mu: float
+    L: float
+    residuals: tuple[float, float] = (0.0, 0.0)
+    exact: bool = False
+
+    @property
+    def kappa(self) -> float:
+        """The condition number L/μ (inf when μ ≤ 0)."""
+        return self.L / self.mu if self.mu > 0 else math.inf
+
+
+def curvature(potential: Potential, x, *, tol: float = 1e-10, seed: int = 0) -> Curvature:
+    """The extreme Hessian eigenvalues of ``potential`` at ``x``.
+
+    Exact when the potential knows them (a Quadratic) or is small with an analytic Hessian
+    (eigvalsh); otherwise Lanczos (``scipy.sparse.linalg.eigsh`` on Hessian-vector products),
+    padded by the Ritz residuals so that L errs high and μ low — DESIGN.md: with Polyak's
+    parameters an L underestimated by 1e-5 already costs ~1.5× the steps. Evaluations made here
+    are not billed to ``potential.counts``.
+    """
+    if not isinstance(potential, Potential):
+        raise TypeError(f"potential must be a newtonopt Potential, got {_describe(potential)}")
+    known = potential.curvature_bounds(x)
+    if known is not None:
+        return Curvature(float(known[0]), float(known[1]), exact=True)
+    x = np.asarray(potential._prepare(x), dtype=np.float64)
+    if x.ndim != 1:
+        raise ValueError(f"x must be one point of shape ({potential.dim},), got shape {x.shape}")
+    saved = dict(potential.counts)
+    try:
+        if potential.dim <= 50 and (potential._overrides("_hessian") or potential.dim <= 8):
+            lam = np.linalg.eigvalsh(potential.hessian(x))
+            return Curvature(float(lam[0]), float(lam[-1]), exact=potential._overrides("_hessian"))
+        n = potential.dim
+        op = LinearOperator((n, n), matvec=lambda v: potential.hvp(x, np.ravel(v)), dtype=np.float64)
+        v0 = np.random.default_rng(seed).standard_normal(n)
+        ncv = min(n, 40)
+        out = []
+        for which in ("SA", "LA"):
+            w, v = eigsh(op, k=1, which=which, tol=tol, ncv=ncv, maxiter=100 * n, v0=v0)
+            vec = v[:, 0]
+            out.append((float(w[0]), float(np.linalg.norm(potential.hvp(x, vec) - w[0] * vec))))
+    finally:
+        potential.counts.update(saved)
+    (mu, r_mu), (L, r_L) = out
+    return Curvature(mu - r_mu, L + r_L, residuals=(r_mu, r_L))
+
+
+# ------------------------------------------------------------------------------ stability and rates
+def _name(method) -> str:
+    name = method if isinstance(method, str) else type(method).__name__
+    aliases = {"gd": "GradientDescent", "heavyball": "HeavyBall", "heavy_ball": "HeavyBall",
+               "nesterov": "Nesterov", "verlet": "VelocityVerlet"}
+    return aliases.get(name.lower(), name)
+
+
+def stability_limit(method, L: float, *, momentum: float = 0.0, mass: float = 1.0) -> float:
+    """The largest stable step on a quadratic whose top eigenvalue is ``L``.
+
+    GradientDescent: lr < 2/L. HeavyBall: lr < (2 + 2μ)/L. Nesterov (torch form):
+    lr < (2 + 2μ)/((1 + 2μ)·L). VelocityVerlet: dt < 2·√(m/L). ``method`` is a name or an
+    integrator (whose momentum and mass are then used).
+    """
+    L = positive("L", L)
+    name = _name(method)
+    if not isinstance(method, str):
+        momentum = float(np.max(getattr(method, "momentum", momentum)))
+        mass = float(np.min(getattr(method, "mass", mass)))
+    if name == "GradientDescent":
+        return 2.0 / L
+    if name == "HeavyBall":
+        return (2.0 + 2.0 * momentum) / L
+    if name == "Nesterov":
+        return (2.0 + 2.0 * momentum) / ((1.0 + 2.0 * momentum) * L)
+    if name == "VelocityVerlet":
+        return 2.0 * math.sqrt(mass / L)
+    raise ValueError(f"no stability formula for {name!r}; known: GradientDescent, HeavyBall, Nesterov, VelocityVerlet")
+
+
+def _companion_radius(name: str, lam: np.ndarray, lr: float, momentum: float) -> np.ndarray:
+    """Spectral radius of the per-mode recurrence x⁺ = a·x − b·x⁻ for each eigenvalue λ."""
+    if name == "HeavyBall":
+        a, b = 1.0 + momentum - lr * lam, momentum * np.ones_like(lam)
+    else:  # Nesterov, torch form: x⁺ = (1 + μ)(1 − ηλ)x − μ(1 − ηλ)x⁻
+        a, b = (1.0 + momentum) * (1.0 - lr * lam), momentum * (1.0 - lr * lam)
+    disc = a * a - 4.0 * b
+    sq = np.sqrt(np.abs(disc))
+    real = np.maximum(np.abs(a + sq), np.abs(a - sq)) / 2.0
+    return np.where(disc >= 0, real, np.sqrt(np.abs(b)))
+
+
+def rate(method, mu: float, L: float, **params) -> float:
+    """The asymptotic contraction factor per step on a quadratic with spectrum in [μ, L].
+
+    GradientDescent: max(|1 − lr·μ|, |1 − lr·L|). HeavyBall and Nesterov: the largest spectral
+    radius of the 2 × 2 companion matrix over the spectrum (checked on a dense grid of λ; at
+    Polyak's parameters it equals (√κ − 1)/(√κ + 1)). Parameters come from ``params`` or from an
+    integrator instance.
+    """
+    name = _name(method)
+    if not isinstance(method, str):
+        params = {**method.params(), **params}
+    lr = float(params["lr"])
+    if name == "GradientDescent":
+        return max(abs(1.0 - lr * mu), abs(1.0 - lr * L))
+    if name in ("HeavyBall", "Nesterov"):
+        lam = np.concatenate([[mu, L], np.geomspace(max(mu, 1e-300), L, 2001)])
+        return float(np.max(_companion_radius(name, lam, lr, float(params["momentum"]))))
+    raise ValueError(f"no rate formula for {name!r}; known: GradientDescent, HeavyBall, Nesterov")
+
+
+def steps_to(contraction: float, reduction: float) -> int:
+    """Steps for an error contracting by ``contraction`` per step to shrink by ``reduction``: ⌈ln r / ln c⌉."""
+    if not 0 < contraction < 1:
+        raise ValueError(f"contraction must be in (0, 1), got {contraction!r}")
+    if not 0 < reduction < 1:
+        raise ValueError(f"reduction must be in (0, 1), got {reduction!r}")
+    return math.ceil(math.log(reduction) / math.log(contraction))
+
+
+def cg_bound(kappa: float, k: int) -> float:
+    """The conjugate gradient bound on a quadratic: ‖e_k‖_A / ‖e_0‖_A ≤ 2·((√κ − 1)/(√κ + 1))^k."""
+    q = (math.sqrt(kappa) - 1.0) / (math.sqrt(kappa) + 1.0)
+    return 2.0 * q**k
+
+
+# ------------------------------------------------------------------------------ tuned parameters
+def tuned_gradient_descent(potential: Potential, x) -> dict:
+    """lr = 2/(L + μ): the constant step that balances the softest and the stiffest mode."""
+    c = curvature(potential, x)
+    if c.mu <= 0:
+        return {"lr": 1.0 / c.L}
+    return {"lr": 2.0 / (c.L + c.mu)}
+
+
+def tuned_heavy_ball(potential: Potential, x) -> dict:
+    """Polyak's parameters: lr = 4/(√L + √μ)², momentum = ((√κ − 1)/(√κ + 1))² — critical damping of the
+    softest and the stiffest mode alike (Polyak 1964), rate (√κ − 1)/(√κ + 1)."""
+    c = curvature(potential, x)
+    if c.mu <= 0:
+        raise ValueError(f"Polyak's parameters need a positive-definite Hessian at x; the lowest curvature there "
+                         f"is {c.mu:.6g}")
+    sl, sm = math.sqrt(c.L), math.sqrt(c.mu)
+    return {"lr": 4.0 / (sl + sm) ** 2, "momentum": ((sl - sm) / (sl + sm)) ** 2}
+
+
+def tuned_nesterov(potential: Potential, x) -> dict:
+    """The strongly convex choice lr = 1/L, momentum = (√κ − 1)/(√κ + 1) (Nesterov 2004, §2.2)."""
+    c = curvature(potential, x)
+    if c.mu <= 0:
+        raise ValueError(f"tuned Nesterov needs a positive-definite Hessian at x; the lowest curvature there "
+                         f"is {c.mu:.6g}")
+    q = math.sqrt(c.kappa)
+    return {"lr": 1.0 / c.L, "momentum": (q - 1.0) / (q + 1.0)}

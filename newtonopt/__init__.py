@@ -1,6 +1,7 @@
 """newtonopt: numerical optimization as the motion of a particle in a potential."""
 
-from . import potentials
+from . import analysis, potentials, schedules
+from .compare import Comparison, compare
 from .integrators import (
     ForwardEuler,
     GradientDescent,
@@ -12,6 +13,7 @@ from .integrators import (
     VelocityVerlet,
 )
 from .potential import Potential, check_gradient
+from .scipy_bridge import scipy_minimize
 from .simulate import simulate
 from .sweep import SweepResult, sweep
 from .trajectory import Trajectory
@@ -22,5 +24,6 @@ __all__ = [
     "Potential", "check_gradient", "potentials",
     "Integrator", "GradientDescent", "HeavyBall", "Nesterov", "VelocityVerlet", "ForwardEuler",
     "Langevin", "OverdampedLangevin",
-    "simulate", "Trajectory", "sweep", "SweepResult",
+    "simulate", "Trajectory", "sweep", "SweepResult", "compare", "Comparison", "scipy_minimize",
+    "analysis", "schedules",
 ]

@@ -72,7 +72,7 @@ def log_levels(z: np.ndarray, n: int = 24) -> np.ndarray:
 
 def contour(potential: Potential, trajectories=None, *, ax=None, bounds=None, resolution: int = 240,
             levels: int = 24, log: bool = True, cmap: str = "viridis", show_minima: bool = True,
-            colorbar: bool = True):
+            colorbar: bool = True, legend_loc: str = "best"):
     """Filled contours of a 2-D potential with trajectories drawn on top.
 
     Levels are log-spaced above the minimum (``log=True``), which makes long
@@ -94,7 +94,7 @@ def contour(potential: Potential, trajectories=None, *, ax=None, bounds=None, re
     ax.contour(X, Y, Z, levels=lv, colors="white", linewidths=0.35, alpha=0.5)
     if colorbar:
         cb = ax.figure.colorbar(filled, ax=ax, shrink=0.9)
-        cb.set_label("V(x)" + (" (log-spaced levels)" if log else ""))
+        cb.set_label("V" + (" (log levels)" if log else ""))
         cb.ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.3g}"))
         cb.set_ticks(lv[:: max(1, len(lv) // 6)])
     if show_minima and potential.minima:
@@ -121,15 +121,16 @@ def contour(potential: Potential, trajectories=None, *, ax=None, bounds=None, re
     ax.set_ylabel("$x_2$")
     ax.set_title(potential.name)
     if trajs or (show_minima and potential.minima):
-        ax.legend(loc="best", fontsize=9, framealpha=0.85)
+        ax.legend(loc=legend_loc, fontsize=9, framealpha=0.85)
     return ax
 
 
-def convergence(trajectories, *, x: str = "steps", y: str = "auto", ax=None):
+def convergence(trajectories, *, x: str = "steps", y: str = "auto", ax=None, logx: bool = False):
     """V − V* (or ‖∇V‖) on a log axis against steps, gradient evaluations or physical time.
 
     ``y='auto'`` plots V − V* when every trajectory knows its minimum value and
-    ‖∇V‖ otherwise. For an ensemble, the median over particles is drawn.
+    ‖∇V‖ otherwise. For an ensemble, the median over particles is drawn. ``logx`` puts the
+    cost axis on a log scale, so that methods whose costs differ by orders of magnitude all show.
     """
     if x not in ("steps", "gradient_evaluations", "time"):
         raise ValueError(f"x must be 'steps', 'gradient_evaluations' or 'time', got {x!r}")
@@ -151,7 +152,11 @@ def convergence(trajectories, *, x: str = "steps", y: str = "auto", ax=None):
             xs = t.t if t.t.ndim == 1 else np.median(t.t.reshape(len(t.t), -1), axis=1)
         else:
             xs = t.gradient_evaluations
+        if logx:
+            xs = np.maximum(xs, 1)  # the start sits at 1 on a log axis (cost 0 → 1 evaluation)
         ax.semilogy(xs, np.maximum(np.abs(values), floor), color=PALETTE[i % len(PALETTE)], lw=1.8, label=label)
+    if logx:
+        ax.set_xscale("log")
     ax.set_xlabel({"steps": "steps", "gradient_evaluations": "gradient evaluations", "time": "physical time t"}[x])
     ax.set_ylabel("V − V*" if y == "gap" else "‖∇V‖")
     ax.grid(True, which="major", alpha=0.3)

@@ -168,6 +168,14 @@ class Potential:
         return FunctionPotential(f, grad, hessian, dim=dim, name=name or getattr(f, "__name__", "function"),
                                  bounds=bounds, minima=minima, minimum_value=minimum_value)
 
+    @classmethod
+    def from_expression(cls, expression: str, *, name: str | None = None, bounds=None) -> Potential:
+        """A potential from a formula in x, y, z (or x0, x1, …), differentiated exactly by sympy
+        (an optional dependency); see :func:`newtonopt.expression.potential_from_expression`."""
+        from .expression import potential_from_expression
+
+        return potential_from_expression(expression, name=name, bounds=bounds)
+
     # ------------------------------------------------------------------ internals
     def _prepare(self, x) -> np.ndarray:
         x = np.asarray(x)

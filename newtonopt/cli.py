@@ -1,0 +1,274 @@
+"""The ``newtonopt`` command: demo, list, compare."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import re
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from . import integrators as _integrators
+from .registry import METHODS, POTENTIALS, lookup
+
+DEMO_FIGURE = "newtonopt_demo.png"
+
+
+class UsageError(Exception):
+    """A bad flag or value: reported on stderr with exit code 2."""
+
+
+# ------------------------------------------------------------------------------------------- parsing helpers
+def _number(flag: str, text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise UsageError(f"{flag} expects a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise UsageError(f"{flag} expects a finite number, got {text!r}")
+    return value
+
+
+def parse_methods(text: str) -> list[tuple[str, str, dict]]:
+    """``'gd,heavyball:lr=1e-3,momentum=0.9,cg'`` → [(label, name, params), ...]."""
+    methods: list[tuple[str, str, dict]] = []
+    for token in (t.strip() for t in text.split(",")):
+        if not token:
+            continue
+        if "=" in token and ":" not in token:
+            if not methods:
+                raise UsageError(f"--methods: parameter {token!r} comes before any method name")
+            key, _, value = token.partition("=")
+            methods[-1][2][key.strip()] = value.strip()
+            continue
+        name, _, first = token.partition(":")
+        params: dict = {}
+        if first:
+            if "=" not in first:
+                raise UsageError(f"--methods: expected name:key=value, got {token!r}")
+            key, _, value = first.partition("=")
+            params[key.strip()] = value.strip()
+        methods.append((token.split(":")[0].strip(), name.strip(), params))
+    if not methods:
+        raise UsageError("--methods: no method given")
+    return methods
+
+
+def _convert(flag: str, key: str, value: str):
+    if value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    if value.startswith("(") or "/" in value:
+        parts = [p for p in re.split(r"[(),/ ]+", value) if p]
+        return tuple(_number(f"{flag} {key}", p) for p in parts)
+    return _number(f"{flag} {key}", value)
+
+
+def build_method(name: str, params: dict, lr: float):
+    """An integrator (or a scipy method name) from a CLI method name and its overrides."""
+    try:
+        entry = lookup("method", name, METHODS)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if entry.kind == "scipy":
+        if params:
+            raise UsageError(f"--methods: {name} takes no parameters here, got {params}")
+        return entry.target
+    cls = getattr(_integrators, entry.target, None)
+    if cls is None:  # pragma: no cover - an integrator not built in this installation
+        raise UsageError(f"method {name!r} ({entry.target}) is not available in this version")
+    kwargs = entry.defaults(lr)
+    for key, value in params.items():
+        kwargs[key] = _convert(f"--methods {name}:", key, value)
+    try:
+        return cls(**kwargs)
+    except TypeError as exc:
+        raise UsageError(f"--methods {name}: {exc}") from None
+    except ValueError as exc:
+        raise UsageError(f"--methods {name}: {exc}") from None
+
+
+def build_potential(text: str, dim: int | None):
+    key = text.strip().lower()
+    if key in POTENTIALS or not re.search(r"[*+/^()]|\d", text):
+        try:
+            entry = lookup("potential", key, POTENTIALS)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        V = entry.make(dim)
+        return V, entry.start(V), entry.lr
+    from .expression import potential_from_expression
+
+    try:
+        V = potential_from_expression(text)
+    except ImportError as exc:
+        raise UsageError(str(exc)) from None
+    except ValueError as exc:
+        raise UsageError(f"--potential: {exc}") from None
+    return V, np.zeros(V.dim), 1e-3
+
+
+# ------------------------------------------------------------------------------------------------ commands
+def cmd_list(args) -> int:
+    print("potentials (--potential NAME, or a formula in x, y, z such as '6*x**2 + 9*y**2 - 12*x'):")
+    for name, entry in POTENTIALS.items():
+        print(f"  {name:<14} {entry.description}")
+    print("\nmethods (--methods a,b,c; parameters as heavyball:lr=1e-3,momentum=0.9):")
+    for name, entry in METHODS.items():
+        where = "scipy.optimize" if entry.kind == "scipy" else "newtonopt"
+        print(f"  {name:<14} {entry.description} [{where}]")
+    return 0
+
+
+def _figure(comparison, path: Path, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    from . import plot
+
+    trajs = {k: v for k, v in comparison.trajectories.items() if not isinstance(v, list)}
+    two_d = comparison.potential.dim == 2 and comparison.x0.ndim == 1
+    fig, axes = plt.subplots(1, 2 if two_d else 1, figsize=(13, 5.2) if two_d else (7, 5), layout="constrained")
+    axes = np.atleast_1d(axes)
+    if two_d:
+        plot.contour(comparison.potential, trajs, ax=axes[0], legend_loc="lower right")
+    plot.convergence(trajs, x="gradient_evaluations", ax=axes[-1], logx=True)
+    axes[-1].set_title("cost: gradient evaluations to reach the tolerance")
+    fig.suptitle(title, fontsize=13)
+    fig.savefig(path, dpi=130)
+    plt.close(fig)
+
+
+def cmd_demo(args) -> int:
+    from .compare import compare
+
+    V, x0, lr = build_potential("rosenbrock", None)
+    methods = {
+        "gradient descent": build_method("gd", {}, lr),
+        "heavy ball": build_method("heavyball", {}, lr),
+        "Nesterov": build_method("nesterov", {}, lr),
+        "velocity Verlet": build_method("verlet", {}, lr),
+        "scipy CG": "CG",
+    }
+    print("newtonopt demo: four integrators of one equation of motion, and scipy's conjugate gradient,")
+    print("from the same start with the same stopping rule ‖∇V‖ ≤ 1e-6 on Rosenbrock's valley.\n")
+    for label, m in methods.items():
+        print(f"  {label:<17} {m!r}" if not isinstance(m, str) else f"  {label:<17} scipy.optimize.minimize('{m}')")
+    print()
+    result = compare(V, methods, x0, n_steps=args.steps, gtol=1e-6)
+    print(result.table())
+    out = Path(args.out) if args.out else Path.cwd() / DEMO_FIGURE
+    _figure(result, out, "Rosenbrock from (−1.2, 1): same start, same stopping rule")
+    print(f"\nwrote {out}")
+    return 0
+
+
+def cmd_compare(args) -> int:
+    from .compare import compare
+
+    dim = None
+    if args.dim is not None:
+        if args.dim < 1:
+            raise UsageError(f"--dim must be a positive integer, got {args.dim}")
+        dim = args.dim
+    V, x0, lr = build_potential(args.potential, dim)
+    if args.x0 is not None:
+        x0 = np.array([_number("--x0", t) for t in args.x0.split(",") if t.strip()])
+        if x0.shape != (V.dim,):
+            raise UsageError(f"--x0 needs {V.dim} comma-separated numbers for {V.name}, got {len(x0)}")
+    if args.steps < 0:
+        raise UsageError(f"--steps must be >= 0, got {args.steps}")
+    if args.gtol is not None and not args.gtol > 0:
+        raise UsageError(f"--gtol must be > 0, got {args.gtol}")
+    methods = {}
+    for label, name, params in parse_methods(args.methods):
+        if args.tuned and name.lower() in ("gd", "heavyball", "nesterov") and not params:
+            methods[label] = _tuned(name.lower(), V, x0)
+        else:
+            methods[label] = build_method(name, params, lr)
+    result = compare(V, methods, x0, n_steps=args.steps, gtol=args.gtol)
+    print(result.table())
+    if args.csv:
+        records = result.to_records()
+        with open(args.csv, "w", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=list(records[0]))
+            writer.writeheader()
+            writer.writerows(records)
+        print(f"wrote {args.csv}")
+    if args.json:
+        Path(args.json).write_text(json.dumps({"potential": V.name, "x0": np.asarray(x0).tolist(),
+                                               "gtol": args.gtol, "n_steps": args.steps,
+                                               "rows": result.to_records()}, indent=2))
+        print(f"wrote {args.json}")
+    if args.plot:
+        _figure(result, Path(args.plot), f"{V.name}: same start, same stopping rule")
+        print(f"wrote {args.plot}")
+    return 0
+
+
+def _tuned(name: str, V, x0):
+    from .integrators import GradientDescent, HeavyBall, Nesterov
+
+    cls = {"gd": GradientDescent, "heavyball": HeavyBall, "nesterov": Nesterov}[name]
+    return cls.tuned(V, x0)
+
+
+# -------------------------------------------------------------------------------------------------- main
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="newtonopt", description="Optimization as the motion of a particle in a "
+                                     "potential: run optimizers as integrators and compare them fairly.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    demo = sub.add_parser("demo", help="the main job: GD, heavy ball, Nesterov, Verlet (and scipy CG) compared")
+    demo.add_argument("--out", help=f"where to write the figure (default ./{DEMO_FIGURE})")
+    demo.add_argument("--steps", type=int, default=50_000, help="step budget per method (default 50000)")
+    demo.set_defaults(func=cmd_demo)
+    lst = sub.add_parser("list", help="the potentials and methods this command knows")
+    lst.set_defaults(func=cmd_list)
+    cmp_ = sub.add_parser("compare", help="compare methods on a potential from one start with one stopping rule")
+    cmp_.add_argument("--potential", default="rosenbrock", help="a name from `newtonopt list` or a formula in x, y, z")
+    cmp_.add_argument("--dim", type=int, help="dimension (Rosenbrock, Rastrigin, quadratic) or atoms (lennard-jones)")
+    cmp_.add_argument("--methods", default="gd,heavyball,nesterov,verlet,cg",
+                      help="comma-separated method names, with parameters as heavyball:lr=1e-3,momentum=0.9")
+    cmp_.add_argument("--x0", help="the start, comma-separated (default: the potential's conventional start)")
+    cmp_.add_argument("--steps", type=int, default=20_000, help="step budget per method (default 20000)")
+    cmp_.add_argument("--gtol", type=float, default=1e-6, help="stop when ‖∇V‖ ≤ gtol (default 1e-6)")
+    cmp_.add_argument("--tuned", action="store_true", help="gd/heavyball/nesterov with parameters tuned from the "
+                      "Hessian at x0 (Polyak's critical damping for the heavy ball)")
+    cmp_.add_argument("--plot", help="write a figure (PNG)")
+    cmp_.add_argument("--csv", help="write the table as CSV")
+    cmp_.add_argument("--json", help="write the table as JSON")
+    cmp_.set_defaults(func=cmd_compare)
+    return parser
+
+
+def _join_negative_values(argv: list[str]) -> list[str]:
+    # `--x0 -1.2,1` would read "-1.2,1" as a flag; glue such values to their option.
+    out: list[str] = []
+    i = 0
+    while i < len(argv):
+        if argv[i] in ("--x0",) and i + 1 < len(argv) and argv[i + 1].startswith("-"):
+            out.append(f"{argv[i]}={argv[i + 1]}")
+            i += 2
+            continue
+        out.append(argv[i])
+        i += 1
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = make_parser()
+    args = parser.parse_args(_join_negative_values(list(sys.argv[1:] if argv is None else argv)))
+    try:
+        return args.func(args)
+    except UsageError as exc:
+        print(f"newtonopt: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

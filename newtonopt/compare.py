@@ -1,0 +1,250 @@
+"""compare(): several methods, one start, one stopping rule, one table.
+
+Fairness is the point: every method starts from the same x0, stops by the same
+rule ‖∇V‖₂ ≤ gtol (enforced for scipy's methods by their callback) or after the
+same number of steps, and is charged for every evaluation it made.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from ._validation import _describe, as_int, positive
+from .integrators.base import Integrator
+from .potential import Potential
+from .simulate import prepare_start, simulate
+from .trajectory import Trajectory
+
+# A particle "reached" a known minimizer when it ends within this distance of it, relative to 1 + ‖x*‖.
+REACHED_TOLERANCE = 1e-3
+
+COLUMNS = ("method", "status", "steps", "grad_evals", "value_evals", "final_V", "V_minus_Vstar", "distance",
+           "grad_norm", "seconds")
+
+
+def _label_of(method) -> str:
+    return method if isinstance(method, str) else type(method).__name__
+
+
+def _normalise(methods) -> dict:
+    if isinstance(methods, Mapping):
+        items = dict(methods)
+    elif isinstance(methods, Sequence) and not isinstance(methods, str):
+        items = {}
+        for m in methods:
+            label = _label_of(m)
+            k = 2
+            while label in items:
+                label = f"{_label_of(m)} ({k})"
+                k += 1
+            items[label] = m
+    else:
+        raise TypeError(f"methods must be a mapping label → method or a list of methods, got {_describe(methods)}")
+    if not items:
+        raise ValueError("methods must name at least one method, got an empty collection")
+    for label, m in items.items():
+        if not isinstance(m, (Integrator, str)):
+            raise TypeError(f"method {label!r} must be a newtonopt Integrator or a scipy method name such as 'CG', "
+                            f"got {_describe(m)}")
+    return items
+
+
+class Comparison:
+    """The result of :func:`compare`: one row per method and the trajectories behind them.
+
+    Attributes
+    ----------
+    rows : list of dict
+        One dict per method with the keys of :data:`COLUMNS` (and, for an
+        ensemble, ``n_particles``, ``fraction_converged``, ``fraction_global``).
+    trajectories : dict
+        Label → Trajectory (for an ensemble run by scipy: label → list of Trajectories).
+    potential : Potential
+    x0 : ndarray
+    gtol, n_steps
+        The shared stopping rule.
+    """
+
+    def __init__(self, potential, x0, gtol, n_steps, rows, trajectories):
+        self.potential, self.x0, self.gtol, self.n_steps = potential, x0, gtol, n_steps
+        self.rows, self.trajectories = rows, trajectories
+
+    def to_records(self) -> list[dict]:
+        """The rows as a list of plain dicts (JSON-serializable)."""
+        return [dict(row) for row in self.rows]
+
+    def to_dataframe(self):
+        """The rows as a pandas DataFrame (pandas is optional)."""
+        try:
+            import pandas as pd
+        except ImportError:  # pragma: no cover - depends on the environment
+            raise ImportError("Comparison.to_dataframe() needs pandas: pip install pandas") from None
+        return pd.DataFrame(self.to_records()).set_index("method")
+
+    def table(self) -> str:
+        """An aligned text table, one line per method."""
+        ensemble = self.x0.ndim > 1
+        headers = ["method", "status", "steps", "∇ evals", "V evals", "final V", "V − V*", "dist. to min",
+                   "‖∇V‖", "time [ms]"]
+        keys = ["method", "status", "steps", "grad_evals", "value_evals", "final_V", "V_minus_Vstar", "distance",
+                "grad_norm", "seconds"]
+        if ensemble:
+            headers[1:3] = ["converged", "at global", "median steps"]
+            keys[1:3] = ["fraction_converged", "fraction_global", "steps"]
+        lines = [[_fmt(row.get(k), k) for k in keys] for row in self.rows]
+        widths = [max(len(h), *(len(line[i]) for line in lines)) for i, h in enumerate(headers)]
+        out = ["  ".join(h.ljust(w) if i == 0 else h.rjust(w) for i, (h, w) in enumerate(zip(headers, widths)))]
+        out.append("  ".join("-" * w for w in widths))
+        for line in lines:
+            out.append("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(line, widths))))
+        rule = f"gtol = {self.gtol:g}" if self.gtol is not None else "no gradient tolerance"
+        start = (f"start {np.array2string(self.x0, precision=4, threshold=6)}" if self.x0.ndim == 1 else
+                 f"{self.x0.shape[0]} starts (medians over particles)")
+        out.append(f"{self.potential.name}, {start}, {rule}, at most {self.n_steps} steps")
+        return "\n".join(out)
+
+    def __str__(self) -> str:
+        return self.table()
+
+    def plot(self, kind: str = "convergence", **kwargs):
+        """Draw the comparison: ``'convergence'`` (default) or ``'contour'`` (2-D potentials)."""
+        from . import plot as _plot
+
+        trajs = {k: v for k, v in self.trajectories.items() if isinstance(v, Trajectory)}
+        if kind == "convergence":
+            return _plot.convergence(trajs, **kwargs)
+        if kind == "contour":
+            return _plot.contour(self.potential, trajs, **kwargs)
+        raise ValueError(f"kind must be 'convergence' or 'contour', got {kind!r}")
+
+
+def _fmt(value, key) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    if key == "seconds":
+        return f"{1e3 * value:.1f}"
+    if key in ("fraction_converged", "fraction_global"):
+        return f"{100 * value:.0f}%"
+    if isinstance(value, (int, np.integer)):
+        return str(value)
+    if isinstance(value, float):
+        if key == "steps":
+            return f"{value:g}"
+        return f"{value:.4g}" if key in ("final_V",) else f"{value:.2e}"
+    return str(value)
+
+
+def _run(potential, method, x0, n_steps, gtol, record, every):
+    if isinstance(method, str):
+        from .scipy_bridge import scipy_minimize
+
+        return scipy_minimize(potential, x0, method, gtol=gtol, maxiter=n_steps)
+    return simulate(potential, method, x0, n_steps, gtol=gtol, record=record, every=every)
+
+
+def _distance_row(potential, x_final, values):
+    vstar = potential.minimum_value
+    gap = None if vstar is None else values - vstar
+    if potential.minima:
+        index, dist = potential.nearest_minimum(x_final)
+        scale = 1.0 + np.linalg.norm(potential.global_minimum.x)
+        at_global = (index == 0) & (dist <= REACHED_TOLERANCE * scale)
+    else:
+        dist, at_global = None, None
+    return gap, dist, at_global
+
+
+def compare(potential: Potential, methods, x0, *, n_steps: int = 10_000, gtol: float | None = 1e-6,
+            record: str = "all", every: int = 1) -> Comparison:
+    """Run several methods from one start with one stopping rule and tabulate the result.
+
+    Parameters
+    ----------
+    potential : Potential
+    methods : mapping label → method, or list of methods
+        Each method is a newtonopt integrator (``HeavyBall(1e-3, 0.9)``) or the
+        name of a ``scipy.optimize.minimize`` method (``"CG"``, ``"BFGS"``,
+        ``"L-BFGS-B"``, ``"Newton-CG"``).
+    x0 : array_like, shape (dim,) or (n, dim)
+        The common start; with an ensemble each row aggregates over particles
+        (median steps to tolerance among converged particles, fraction
+        converged, fraction that ended at the global minimum).
+    n_steps : int
+        The step (iteration) budget shared by every method.
+    gtol : float or None
+        The shared stopping rule ‖∇V‖₂ ≤ gtol.
+
+    Returns
+    -------
+    Comparison
+        ``.table()``, ``.to_records()``, ``.to_dataframe()``, ``.trajectories``, ``.plot()``.
+
+    Notes
+    -----
+    Steps are integrator steps or scipy iterations (``nit``); the honest cost
+    is in the evaluation columns, since one scipy iteration may evaluate the
+    potential several times (line searches). Every count includes the
+    evaluation at x0.
+    """
+    if not isinstance(potential, Potential):
+        raise TypeError(f"potential must be a newtonopt Potential, got {_describe(potential)}")
+    items = _normalise(methods)
+    n_steps = as_int("n_steps", n_steps, low=0)
+    gtol = None if gtol is None else positive("gtol", gtol)
+    start = np.array(prepare_start(potential, x0), order="C")
+    rows, trajectories = [], {}
+    for label, method in items.items():
+        if start.ndim == 1:
+            t0 = time.perf_counter()
+            traj = _run(potential, method, start, n_steps, gtol, record, every)
+            seconds = time.perf_counter() - t0
+            trajectories[label] = traj
+            gap, dist, _ = _distance_row(potential, traj.x_final, float(traj.value_final))
+            rows.append({
+                "method": label, "status": traj.status, "steps": traj.n_steps,
+                "grad_evals": traj.counts["gradient"], "value_evals": traj.counts["value"],
+                "final_V": float(traj.value_final), "V_minus_Vstar": None if gap is None else float(gap),
+                "distance": None if dist is None else float(dist), "grad_norm": float(traj.grad_norm_final),
+                "seconds": seconds,
+            })
+            continue
+        t0 = time.perf_counter()
+        flat = start.reshape(-1, potential.dim)
+        if isinstance(method, str):
+            runs = [_run(potential, method, xi, n_steps, gtol, record, every) for xi in flat]
+            trajectories[label] = runs
+            steps = np.array([r.n_steps for r in runs])
+            converged = np.array([r.status == "converged" for r in runs])
+            finals = np.array([r.x_final for r in runs])
+            values = np.array([float(r.value_final) for r in runs])
+            gnorm = np.array([float(r.grad_norm_final) for r in runs])
+            grad_evals = sum(r.counts["gradient"] for r in runs)
+            value_evals = sum(r.counts["value"] for r in runs)
+        else:
+            traj = _run(potential, method, start, n_steps, gtol, record, every)
+            trajectories[label] = traj
+            steps = traj.converged_step.reshape(-1)
+            converged = steps >= 0
+            finals = traj.x_final.reshape(-1, potential.dim)
+            values = np.asarray(traj.value_final).reshape(-1)
+            gnorm = np.asarray(traj.grad_norm_final).reshape(-1)
+            grad_evals, value_evals = traj.counts["gradient"], traj.counts["value"]
+        seconds = time.perf_counter() - t0
+        gap, dist, at_global = _distance_row(potential, finals, values)
+        rows.append({
+            "method": label, "n_particles": len(flat),
+            "fraction_converged": float(np.mean(converged)),
+            "fraction_global": None if at_global is None else float(np.mean(at_global)),
+            "status": "converged" if converged.all() else "mixed" if converged.any() else "not converged",
+            "steps": float(np.median(steps[converged])) if converged.any() else None,
+            "grad_evals": int(grad_evals), "value_evals": int(value_evals),
+            "final_V": float(np.median(values)),
+            "V_minus_Vstar": None if gap is None else float(np.median(gap)),
+            "distance": None if dist is None else float(np.median(dist)),
+            "grad_norm": float(np.median(gnorm)), "seconds": seconds,
+        })
+    return Comparison(potential, start, gtol, n_steps, rows, trajectories)

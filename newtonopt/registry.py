@@ -1,0 +1,92 @@
+"""Names for the command line: the potentials and methods it knows, with one-line descriptions.
+
+Each potential entry carries a conventional start and a safe default step size,
+so that ``newtonopt compare --potential NAME`` works without further flags.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import potentials as P
+
+
+@dataclass(frozen=True)
+class PotentialEntry:
+    make: Callable[[int | None], object]
+    start: Callable[[object], np.ndarray]
+    description: str
+    lr: float  # a learning rate that is stable from the default start (about 1/λ_max along the way)
+
+
+def _lj_start(V):
+    return V.initial_positions(seed=0)
+
+
+POTENTIALS: dict[str, PotentialEntry] = {
+    "rosenbrock": PotentialEntry(lambda d: P.Rosenbrock(dim=d or 2), lambda V: np.tile([-1.2, 1.0], V.dim // 2 + 1)[
+        : V.dim], "Rosenbrock's curved valley; minimum 0 at (1, …, 1)", 1e-3),
+    "himmelblau": PotentialEntry(lambda d: P.Himmelblau(), lambda V: np.array([0.0, 0.0]),
+                                 "Himmelblau's function: four minima with V = 0", 1e-2),
+    "beale": PotentialEntry(lambda d: P.Beale(), lambda V: np.array([1.0, 1.0]),
+                            "Beale's function: flat plateaus, minimum 0 at (3, 0.5)", 1e-2),
+    "muller-brown": PotentialEntry(lambda d: P.MullerBrown(), lambda V: np.array([-0.2, 1.0]),
+                                   "the Müller–Brown surface of chemistry: three minima, two saddles", 1e-4),
+    "double-well": PotentialEntry(lambda d: P.DoubleWell(), lambda V: np.array([0.4, 1.0]),
+                                  "a tilted 2-D double well: a shallow and a deep minimum", 5e-2),
+    "rastrigin": PotentialEntry(lambda d: P.Rastrigin(dim=d or 2), lambda V: np.full(V.dim, 2.2),
+                                "Rastrigin's egg crate: many local minima, global 0 at the origin", 2e-3),
+    "lennard-jones": PotentialEntry(lambda d: P.LennardJones(n_atoms=d or 13), _lj_start,
+                                    "a Lennard-Jones cluster (--dim = number of atoms, default 13)", 1e-3),
+    "quadratic": PotentialEntry(lambda d: P.Quadratic(np.logspace(0, 2, d or 2)), lambda V: np.ones(V.dim),
+                                "an ill-conditioned quadratic with eigenvalues log-spaced in [1, 100]", 1e-2),
+    "seed-1d": PotentialEntry(lambda d: P.Quadratic([12.0], [-12.0], 3.0, name="6x² − 12x + 3"),
+                              lambda V: np.array([-0.9]), "the seeds' 6x² − 12x + 3 (minimum at x = 1)", 0.03),
+    "seed-2d": PotentialEntry(lambda d: P.Quadratic([12.0, 18.0], [-12.0, -14.0], 3.0,
+                                                    name="6x² + 9y² − 12x − 14y + 3"),
+                              lambda V: np.array([0.0, 0.0]), "the seeds' 6x² + 9y² − 12x − 14y + 3", 0.05),
+}
+
+
+@dataclass(frozen=True)
+class MethodEntry:
+    kind: str  # "integrator" or "scipy"
+    target: str  # class name in newtonopt, or scipy method name
+    description: str
+    defaults: Callable[[float], dict] = field(default=lambda lr: {})
+
+
+METHODS: dict[str, MethodEntry] = {
+    "gd": MethodEntry("integrator", "GradientDescent", "gradient descent (explicit Euler, overdamped)",
+                      lambda lr: {"lr": lr}),
+    "heavyball": MethodEntry("integrator", "HeavyBall", "Polyak's heavy ball (symplectic Euler, damped)",
+                             lambda lr: {"lr": lr, "momentum": 0.9}),
+    "nesterov": MethodEntry("integrator", "Nesterov", "Nesterov momentum (torch.optim.SGD form)",
+                            lambda lr: {"lr": lr, "momentum": 0.9}),
+    "verlet": MethodEntry("integrator", "VelocityVerlet", "velocity Verlet with exact friction",
+                          lambda lr: {"dt": float(np.sqrt(lr)), "friction": float(-np.log(0.9) / np.sqrt(lr))}),
+    "euler": MethodEntry("integrator", "ForwardEuler", "forward Euler of Newton's equations (not symplectic)",
+                         lambda lr: {"dt": float(np.sqrt(lr)) / 4, "friction": float(-4 * np.log(0.9) / np.sqrt(lr))}),
+    "adam": MethodEntry("integrator", "Adam", "Adam (torch.optim defaults but lr)", lambda lr: {"lr": 1e-2}),
+    "rmsprop": MethodEntry("integrator", "RMSprop", "RMSprop (torch.optim defaults)", lambda lr: {"lr": 1e-2}),
+    "adagrad": MethodEntry("integrator", "Adagrad", "Adagrad (torch.optim defaults but lr)", lambda lr: {"lr": 0.1}),
+    "fire": MethodEntry("integrator", "FIRE", "FIRE structural relaxation (ASE's defaults)", lambda lr: {}),
+    "cg": MethodEntry("scipy", "CG", "scipy's nonlinear conjugate gradient (Polak–Ribière)"),
+    "bfgs": MethodEntry("scipy", "BFGS", "scipy's BFGS quasi-Newton"),
+    "lbfgs": MethodEntry("scipy", "L-BFGS-B", "scipy's limited-memory BFGS"),
+    "newton-cg": MethodEntry("scipy", "Newton-CG", "scipy's truncated Newton with Hessian-vector products"),
+}
+
+
+def lookup(kind: str, name: str, table: dict):
+    """The entry called ``name``; a ValueError listing close matches otherwise."""
+    key = name.strip().lower()
+    if key in table:
+        return table[key]
+    close = difflib.get_close_matches(key, list(table), n=3, cutoff=0.5)
+    hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+    raise ValueError(f"unknown {kind} {name!r}{hint} (known: {', '.join(table)})")

@@ -3,6 +3,9 @@
 from . import analysis, potentials, schedules
 from .compare import Comparison, compare
 from .integrators import (
+    FIRE,
+    Adagrad,
+    Adam,
     ForwardEuler,
     GradientDescent,
     HeavyBall,
@@ -10,6 +13,7 @@ from .integrators import (
     Langevin,
     Nesterov,
     OverdampedLangevin,
+    RMSprop,
     VelocityVerlet,
 )
 from .potential import Potential, check_gradient
@@ -23,7 +27,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Potential", "check_gradient", "potentials",
     "Integrator", "GradientDescent", "HeavyBall", "Nesterov", "VelocityVerlet", "ForwardEuler",
-    "Langevin", "OverdampedLangevin",
+    "Langevin", "OverdampedLangevin", "Adagrad", "RMSprop", "Adam", "FIRE",
     "simulate", "Trajectory", "sweep", "SweepResult", "compare", "Comparison", "scipy_minimize",
     "analysis", "schedules",
 ]

@@ -21,6 +21,10 @@ METHODS = {
     "langevin": lambda: no.Langevin(0.1, temperature=0.4, seed=9),
     "sgld": lambda: no.OverdampedLangevin(0.05, temperature=0.4, seed=9),
     "scheduled": lambda: no.HeavyBall(Cosine(0.05, 0.01, 70), 0.8),
+    "adam": lambda: no.Adam(0.05, amsgrad=True),
+    "rmsprop": lambda: no.RMSprop(0.01, momentum=0.5, centered=True),
+    "adagrad": lambda: no.Adagrad(0.2, lr_decay=0.01),
+    "fire": lambda: no.FIRE(dt=0.05),
 }
 ARRAYS = ("t", "step", "x", "p", "potential_energy", "kinetic_energy", "dissipated", "grad_norm", "x_final",
           "converged_step", "diverged_step")

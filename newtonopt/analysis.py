@@ -180,3 +180,65 @@ def tuned_nesterov(potential: Potential, x) -> dict:
                          f"is {c.mu:.6g}")
     q = math.sqrt(c.kappa)
     return {"lr": 1.0 / c.L, "momentum": (q - 1.0) / (q + 1.0)}
+
+
+# ------------------------------------------------------------------------------ SGD's temperature
+@dataclass(frozen=True)
+class SGDNoise:
+    """The small-learning-rate prediction for SGD near a minimum (Mandt, Hoffman & Blei 2017).
+
+    ``covariance`` Σ of the stationary iterates solves AΣ + ΣA = (lr/S)·C, with A the Hessian and
+    C the per-sample gradient covariance at the minimum (times the finite-population factor
+    (n − S)/(n − 1) of batches drawn without replacement). ``temperature`` is the equipartition
+    reading T = tr(AΣ)/dim: the temperature a Boltzmann distribution exp(−V/T) with the same mean
+    potential energy would have.
+    """
+
+    covariance: np.ndarray
+    temperature: float
+    hessian: np.ndarray
+    gradient_covariance: np.ndarray
+
+
+def sgd_temperature(potential, lr: float, batch_size: int, at=None, *, replace: bool = False) -> SGDNoise:
+    """Predict the stationary spread of minibatch SGD with learning rate ``lr`` around a minimum.
+
+    ``potential`` is a data loss (an EmpiricalRisk, e.g. LeastSquares) and ``at`` the minimizer
+    (default: its known minimum); ``replace`` says whether batches are drawn with replacement
+    (then C/S exactly) or without (times (n − S)/(n − 1)). In the continuous-time limit SGD is the
+    Ornstein–Uhlenbeck process dθ = −lr·A(θ − θ*)dt + lr·√(C/S)·dW, whose stationary covariance
+    solves the Lyapunov equation AΣ + ΣA = (lr/S)·C (Mandt, Hoffman & Blei 2017, eq. 12).
+
+    Without replacement, batches within an epoch are anti-correlated (an epoch's gradients sum to the
+    full gradient), which shrinks the spread of modes slower than an epoch below this prediction.
+    """
+    from scipy.linalg import solve_continuous_lyapunov
+
+    from .potentials.data import EmpiricalRisk, MinibatchView
+
+    if isinstance(potential, MinibatchView):
+        replace = potential.replace
+        potential = potential.parent
+    if not isinstance(potential, EmpiricalRisk):
+        raise TypeError(f"potential must be a data loss (EmpiricalRisk), got {_describe(potential)}")
+    lr = positive("lr", lr)
+    if not (isinstance(batch_size, (int, np.integer)) and 1 <= batch_size <= potential.n):
+        raise ValueError(f"batch_size must be an integer in [1, {potential.n}], got {batch_size!r}")
+    if at is None:
+        if not potential.minima:
+            raise ValueError("at: the potential has no known minimum; pass the minimizer")
+        at = potential.minima[0].x
+    at = np.asarray(at, dtype=np.float64)
+    saved = dict(potential.counts)
+    try:
+        A = potential.hessian(at)
+        grads = potential.per_sample_gradients(at)
+    finally:
+        potential.counts.update(saved)
+    centred = grads - grads.mean(axis=0)
+    C = centred.T @ centred / potential.n
+    n, S = potential.n, int(batch_size)
+    fpc = 1.0 if replace else ((n - S) / (n - 1) if n > 1 else 0.0)
+    sigma = solve_continuous_lyapunov(A, (lr / S) * fpc * C)
+    sigma = 0.5 * (sigma + sigma.T)
+    return SGDNoise(sigma, float(np.trace(A @ sigma)) / potential.dim, A, C)

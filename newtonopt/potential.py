@@ -57,6 +57,9 @@ class Potential:
         ``nhev`` does). A finite-difference gradient counts as one gradient.
     """
 
+    #: Evaluations charged per particle and call: 1 here; a data loss charges its samples.
+    cost: int = 1
+
     def __init__(self, dim, *, name: str | None = None, bounds=None, minima: Sequence = (),
                  minimum_value: float | None = None):
         self.dim = as_int("dim", dim, low=1)
@@ -80,14 +83,14 @@ class Potential:
     def value(self, x):
         """V(x), shape ``x.shape[:-1]``."""
         x = self._prepare(x)
-        self.counts["value"] += n_particles(x)
+        self.counts["value"] += n_particles(x) * self.cost
         return np.array(self._value(x))
 
     def gradient(self, x, out: np.ndarray | None = None):
         """∇V(x), shape ``x.shape``; written into ``out`` when given."""
         x = self._prepare(x)
         out = self._out(x, out)
-        self.counts["gradient"] += n_particles(x)
+        self.counts["gradient"] += n_particles(x) * self.cost
         self._gradient(x, out)
         return out
 
@@ -99,7 +102,7 @@ class Potential:
         """``(V(x), ∇V(x))`` in one pass where the potential can share work."""
         x = self._prepare(x)
         out = self._out(x, out)
-        n = n_particles(x)
+        n = n_particles(x) * self.cost
         self.counts["value"] += n
         self.counts["gradient"] += n
         # A subclass may return an internal buffer that its next call overwrites: hand out a copy.
@@ -202,7 +205,7 @@ class Potential:
 
         The value returned may be an internal buffer overwritten by the next call.
         """
-        n = x.size // self.dim
+        n = x.size // self.dim * self.cost
         self.counts["value"] += n
         self.counts["gradient"] += n
         return self._value_and_gradient(x, out)

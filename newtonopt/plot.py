@@ -154,7 +154,9 @@ def convergence(trajectories, *, x: str = "steps", y: str = "auto", ax=None, log
             xs = t.gradient_evaluations
         if logx:
             xs = np.maximum(xs, 1)  # the start sits at 1 on a log axis (cost 0 → 1 evaluation)
-        ax.semilogy(xs, np.maximum(np.abs(values), floor), color=PALETTE[i % len(PALETTE)], lw=1.8, label=label)
+        style = ("-", "--", ":")[(i // len(PALETTE)) % 3]  # more methods than colours: vary the dash
+        ax.semilogy(xs, np.maximum(np.abs(values), floor), color=PALETTE[i % len(PALETTE)], lw=1.8, ls=style,
+                    label=label)
     if logx:
         ax.set_xscale("log")
     ax.set_xlabel({"steps": "steps", "gradient_evaluations": "gradient evaluations", "time": "physical time t"}[x])

@@ -1,4 +1,4 @@
-"""The ``newtonopt`` command: demo, list, compare."""
+"""The ``newtonopt`` command: demo, list, compare, explore."""
 
 from __future__ import annotations
 
@@ -211,6 +211,37 @@ def cmd_compare(args) -> int:
     return 0
 
 
+def cmd_explore(args) -> int:
+    import matplotlib
+
+    from .explorer import METHODS as EXPLORER_METHODS
+    from .explorer import explore
+
+    V, x0, lr = build_potential(args.potential, None)
+    if V.dim != 2:
+        raise UsageError(f"--potential: the explorer draws 2-D landscapes, {V.name} has dim = {V.dim}")
+    if args.x0 is not None:
+        x0 = np.array([_number("--x0", t) for t in args.x0.split(",") if t.strip()])
+        if x0.shape != (2,):
+            raise UsageError(f"--x0 needs 2 comma-separated numbers, got {len(x0)}")
+    method = {"gd": "gradient descent", "heavyball": "heavy ball", "nesterov": "Nesterov",
+              "verlet": "velocity Verlet"}.get(args.method)
+    if method not in EXPLORER_METHODS:
+        raise UsageError(f"--method must be one of gd, heavyball, nesterov, verlet, got {args.method!r}")
+    lr = args.lr if args.lr is not None else lr
+    if not lr > 0:
+        raise UsageError(f"--lr must be > 0, got {lr}")
+    if not 0 <= args.momentum < 1:
+        raise UsageError(f"--momentum must be in [0, 1), got {args.momentum}")
+    interactive = matplotlib.get_backend().lower() not in ("agg", "pdf", "svg", "ps", "cairo", "template")
+    fig = explore(V, x0, lr=lr, momentum=args.momentum, method=method, show=interactive)
+    if not interactive:
+        out = Path(args.out or "newtonopt_explorer.png")
+        fig.savefig(out, dpi=110)
+        print(f"no display here (matplotlib backend {matplotlib.get_backend()!r}): wrote a snapshot to {out}")
+    return 0
+
+
 def _tuned(name: str, V, x0):
     from .integrators import GradientDescent, HeavyBall, Nesterov
 
@@ -243,6 +274,14 @@ def make_parser() -> argparse.ArgumentParser:
     cmp_.add_argument("--csv", help="write the table as CSV")
     cmp_.add_argument("--json", help="write the table as JSON")
     cmp_.set_defaults(func=cmd_compare)
+    exp = sub.add_parser("explore", help="a live window: sliders for lr and momentum, click to set the start")
+    exp.add_argument("--potential", default="himmelblau", help="a 2-D potential name or formula in x, y")
+    exp.add_argument("--x0", help="the first start, comma-separated")
+    exp.add_argument("--lr", type=float, help="initial learning rate (default: the potential's)")
+    exp.add_argument("--momentum", type=float, default=0.9, help="initial momentum (default 0.9)")
+    exp.add_argument("--method", default="heavyball", help="gd, heavyball, nesterov or verlet")
+    exp.add_argument("--out", help="where to write the snapshot when there is no display")
+    exp.set_defaults(func=cmd_explore)
     return parser
 
 
@@ -251,7 +290,7 @@ def _join_negative_values(argv: list[str]) -> list[str]:
     out: list[str] = []
     i = 0
     while i < len(argv):
-        if argv[i] in ("--x0",) and i + 1 < len(argv) and argv[i + 1].startswith("-"):
+        if argv[i] in ("--x0", "--lr") and i + 1 < len(argv) and argv[i + 1].startswith("-"):
             out.append(f"{argv[i]}={argv[i + 1]}")
             i += 2
             continue

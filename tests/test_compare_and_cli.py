@@ -145,3 +145,11 @@ def test_expression_equals_the_seed_quadratic():
 def test_bad_formulas(formula, match):
     with pytest.raises(ValueError, match=match):
         no.Potential.from_expression(formula)
+
+
+def test_cli_explore_without_a_display_writes_a_snapshot(tmp_path, capsys):
+    out = tmp_path / "explorer.png"
+    assert main(["explore", "--potential", "himmelblau", "--x0", "-4,-4", "--method", "verlet", "--out",
+                 str(out)]) == 0
+    assert "snapshot" in capsys.readouterr().out and out.stat().st_size > 20_000
+    assert main(["explore", "--potential", "rastrigin", "--method", "adam"]) == 2

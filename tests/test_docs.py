@@ -31,3 +31,10 @@ def test_readme_starts_with_the_two_setup_commands():
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     commands = re.findall(r"```bash\n(.*?)\n```", text, re.S)
     assert commands[:2] == ["pip install . && newtonopt demo", "pip install '.[test]' && pytest"]
+
+
+def test_api_page_is_in_step_with_the_code():
+    from newtonopt._apidoc import render
+
+    assert (ROOT / "docs" / "api.md").read_text(encoding="utf-8") == render(), (
+        "docs/api.md is out of date: run python -m newtonopt._apidoc > docs/api.md")

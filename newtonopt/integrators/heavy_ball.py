@@ -88,8 +88,8 @@ class HeavyBall(Integrator):
         mass = self.mass if mass is None else positive("mass", mass)
         dt = np.sqrt(np.asarray(self.lr) * mass)
         friction = (1.0 - np.asarray(self.momentum)) * mass / dt
-        if np.ndim(dt) == 0:
-            dt, friction = float(dt), float(friction)
+        dt = float(dt) if np.ndim(dt) == 0 else dt
+        friction = float(friction) if np.ndim(friction) == 0 else friction
         return {"dt": dt, "mass": mass, "friction": friction}
 
     @property

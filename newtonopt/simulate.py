@@ -9,6 +9,7 @@ status and a message.
 
 from __future__ import annotations
 
+import math
 import numbers
 import signal
 import threading
@@ -102,7 +103,7 @@ class _Recorder:
         block["K"][i] = 0.0 if self.first_order else state.kinetic
         block["D"][i] = state.dissipated
         if self.single:
-            block["g"][i] = np.sqrt(state.grad_sq())
+            block["g"][i] = math.sqrt(state.grad_sq())
         else:
             np.sqrt(state.grad_sq(), out=block["g"][i])
         if "x" in block:

@@ -36,6 +36,18 @@ def _mix(z: np.ndarray) -> np.ndarray:
     return z
 
 
+def fixed_seed(seed):
+    """An integrator's ``seed`` made concrete: a Generator or None becomes an int drawn once, so that every
+    copy of the integrator (schedules make one per step) shares one set of noise streams."""
+    if isinstance(seed, (float, str, bool, np.bool_)):
+        raise TypeError(f"seed must be an int, an array of ints, a numpy Generator or None, got {seed!r}")
+    if isinstance(seed, np.random.Generator):
+        return int(seed.integers(0, 2**63))
+    if seed is None:
+        return int(np.random.SeedSequence().generate_state(1, np.uint64)[0] >> np.uint64(1))
+    return seed
+
+
 def seed_keys(seed, shape: tuple) -> np.ndarray:
     """One 64-bit stream key per particle of an ensemble of shape ``shape``.
 

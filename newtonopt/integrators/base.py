@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._kernels import rowdot
+from .._validation import nonnegative, positive
 from ..potential import Potential, validate_evaluation
 
 
@@ -153,15 +154,19 @@ class Integrator:
         return state
 
     def snapshot(self, state: State) -> dict:
-        """Copies of everything needed to continue the run bitwise (see :meth:`resume`)."""
-        snap = {"x": np.array(state.x, order="C"), "grad": np.array(state.grad, order="C"),
+        """Everything needed to continue the run bitwise (see :meth:`resume`).
+
+        Called when a run ends, so it hands over the run's own arrays (no copy of a large state) where
+        they are already in C order.
+        """
+        snap = {"x": np.ascontiguousarray(state.x), "grad": np.ascontiguousarray(state.grad),
                 "value": np.array(state.value), "dissipated": np.array(state.dissipated),
                 "t": np.array(state.t), "step": np.array(state.step)}
         if state.kinetic is not None:
             snap["kinetic"] = np.array(state.kinetic)
         for name in self.state_fields:
             value = getattr(state, name)
-            snap[name] = np.array(value, order="C") if isinstance(value, np.ndarray) else np.array(value)
+            snap[name] = np.ascontiguousarray(value) if isinstance(value, np.ndarray) else np.array(value)
         return snap
 
     def resume(self, potential: Potential, snap: dict) -> State:
@@ -246,3 +251,47 @@ class Integrator:
         return a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
 
     __hash__ = None
+
+
+class NewtonianIntegrator(Integrator):
+    """Shared parameters and buffers of integrators of m·ẍ = −∇V − γ·ẋ with a momentum p.
+
+    Subclasses implement ``_configure`` and ``step``; this class holds ``dt``, ``mass`` and
+    ``friction`` (validated, scalars or per-particle arrays), allocates p, a scratch array and the
+    kinetic energy, and reports p as the physical momentum.
+    """
+
+    order = 2
+    state_fields = ("p",)
+
+    def __init__(self, dt, mass=1.0, friction=0.0):
+        self.dt = positive("dt", dt)
+        self.mass = positive("mass", mass)
+        self.friction = nonnegative("friction", friction)
+
+    @property
+    def time_step(self):
+        return self.dt
+
+    def params(self) -> dict:
+        return {"dt": self.dt, "mass": self.mass, "friction": self.friction}
+
+    def physics(self) -> dict:
+        return {"dt": self.dt, "mass": self.mass, "friction": self.friction}
+
+    def physical_momentum(self, state: State):
+        return state.p.copy()
+
+    def _setup(self, state: State) -> None:
+        state.p = np.zeros_like(state.x)
+        state.delta = np.empty_like(state.x)
+        state.kinetic = np.zeros(state.particle_shape, dtype=state.x.dtype) if state.particle_shape else np.float64(0.0)
+
+
+def verlet_stability_message(dt, mass, lam_max: float) -> str | None:
+    """Why a Verlet-type step diverged: dt·ω_max ≥ 2 with ω_max = √(λ_max/m)."""
+    omega = np.sqrt(lam_max / np.asarray(mass))
+    if np.any(np.asarray(dt) * omega >= 2.0):
+        return (f"dt = {float(np.max(dt)):.6g} is above the stability limit 2/ω_max = "
+                f"{float(np.min(2.0 / omega)):.6g} (λ_max = {lam_max:.6g})")
+    return None

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import nonnegative, positive
-from .base import Integrator, State, book_dissipation, kinetic_from, particle_parameter, particle_scalar
+from .base import NewtonianIntegrator, State, book_dissipation, kinetic_from, particle_parameter, particle_scalar
 
 
-class ForwardEuler(Integrator):
+class ForwardEuler(NewtonianIntegrator):
     r"""Forward Euler for m·ẍ = −∇V − γ·ẋ: not symplectic, energy grows.
 
     Physics::
@@ -42,29 +41,6 @@ class ForwardEuler(Integrator):
     Integration, 2nd ed., Springer, §I.1.
     """
 
-    order = 2
-    state_fields = ("p",)
-
-    def __init__(self, dt, mass=1.0, friction=0.0):
-        self.dt = positive("dt", dt)
-        self.mass = positive("mass", mass)
-        self.friction = nonnegative("friction", friction)
-
-    @property
-    def time_step(self):
-        return self.dt
-
-    def params(self) -> dict:
-        return {"dt": self.dt, "mass": self.mass, "friction": self.friction}
-
-    def physics(self) -> dict:
-        return self.params()
-
-    def _setup(self, state: State) -> None:
-        state.p = np.zeros_like(state.x)
-        state.delta = np.empty_like(state.x)
-        state.kinetic = np.zeros(state.particle_shape, dtype=state.x.dtype) if state.particle_shape else np.float64(0.0)
-
     def _configure(self, state: State) -> None:
         shape, dtype = state.particle_shape, state.x.dtype
         dt = np.asarray(particle_scalar(self.dt, shape, "dt"))
@@ -80,9 +56,6 @@ class ForwardEuler(Integrator):
         state.friction_loss = loss if loss.ndim else float(loss)
         state.damped = bool(np.any(friction > 0))
         state.half_inv_m = 0.5 / mass if mass.ndim else 0.5 / float(mass)
-
-    def physical_momentum(self, state: State):
-        return state.p.copy()
 
     def step(self, potential, state: State) -> None:
         p, delta = state.p, state.delta

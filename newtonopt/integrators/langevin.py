@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import nonnegative, positive
-from ..noise import CounterNormal, seed_keys
-from .base import Integrator, State, book_dissipation, kinetic_from, particle_parameter, particle_scalar
+from .._validation import nonnegative
+from ..noise import CounterNormal, fixed_seed, seed_keys
+from .base import (
+    NewtonianIntegrator,
+    State,
+    book_dissipation,
+    kinetic_from,
+    particle_parameter,
+    particle_scalar,
+    verlet_stability_message,
+)
 
 
-class Langevin(Integrator):
+class Langevin(NewtonianIntegrator):
     r"""Langevin dynamics m·ẍ = −∇V − γ·ẋ + √(2γT)·η(t), integrated by BAOAB.
 
     Physics (Leimkuhler & Matthews 2013; k_B = 1, T in energy units)::
@@ -58,45 +66,25 @@ class Langevin(Integrator):
     numerical methods for molecular sampling. Appl. Math. Res. Express 2013, 34-56.
     """
 
-    order = 2
-    state_fields = ("p",)
-
     def __init__(self, dt, mass=1.0, friction=1.0, temperature=1.0, seed=None):
-        self.dt = positive("dt", dt)
-        self.mass = positive("mass", mass)
-        self.friction = nonnegative("friction", friction)
+        super().__init__(dt, mass, friction)
         self.temperature = nonnegative("temperature", temperature)
-        if isinstance(seed, (float, str, bool)):
-            raise TypeError(f"seed must be an int, an array of ints, a numpy Generator or None, got {seed!r}")
-        if isinstance(seed, np.random.Generator):
-            seed = int(seed.integers(0, 2**63))  # fixed now, so at_step() copies share the stream
-        elif seed is None:
-            seed = int(np.random.SeedSequence().generate_state(1, np.uint64)[0] >> np.uint64(1))
-        self.seed = seed
-
-    @property
-    def time_step(self):
-        return self.dt
+        self.seed = fixed_seed(seed)  # fixed now, so at_step() copies share the stream
 
     def params(self) -> dict:
-        return {"dt": self.dt, "mass": self.mass, "friction": self.friction, "temperature": self.temperature,
-                "seed": self.seed}
+        return {**super().params(), "temperature": self.temperature, "seed": self.seed}
+
+    def physics(self) -> dict:
+        return {**super().physics(), "temperature": self.temperature}
 
     def stability_message(self, lam_max):
-        omega = np.sqrt(lam_max / np.asarray(self.mass))
-        if np.any(np.asarray(self.dt) * omega >= 2.0):
-            return (f"dt = {float(np.max(self.dt)):.6g} is above the stability limit 2/ω_max = "
-                    f"{float(np.min(2.0 / omega)):.6g} (λ_max = {lam_max:.6g})")
-        return None
+        return verlet_stability_message(self.dt, self.mass, lam_max)
 
     def _setup(self, state: State) -> None:
-        shape = state.particle_shape
-        state.p = np.zeros_like(state.x)
-        state.delta = np.empty_like(state.x)
+        super()._setup(state)
         state.xi = np.empty_like(state.x, dtype=np.float64)
-        state.noise = CounterNormal(seed_keys(self.seed, shape), state.x.shape[-1])
-        state.kinetic = np.zeros(shape, dtype=state.x.dtype) if shape else np.float64(0.0)
-        state.kinetic_before = np.zeros(shape) if shape else 0.0
+        state.noise = CounterNormal(seed_keys(self.seed, state.particle_shape), state.x.shape[-1])
+        state.kinetic_before = np.zeros(state.particle_shape) if state.particle_shape else 0.0
 
     def _configure(self, state: State) -> None:
         shape, dtype = state.particle_shape, state.x.dtype
@@ -115,9 +103,6 @@ class Langevin(Integrator):
         state.sigma = as_param(np.sqrt((1.0 - c * c) * mass * temperature), "temperature")
         state.half_inv_m = 0.5 / mass if mass.ndim else 0.5 / float(mass)
         state.dt = dt if dt.ndim else float(dt)
-
-    def physical_momentum(self, state: State):
-        return state.p.copy()
 
     def step(self, potential, state: State) -> None:
         p, x, delta = state.p, state.x, state.delta

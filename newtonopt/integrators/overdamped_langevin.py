@@ -6,7 +6,7 @@ import numpy as np
 
 from .._kernels import rowdot
 from .._validation import nonnegative, positive
-from ..noise import CounterNormal, seed_keys
+from ..noise import CounterNormal, fixed_seed, seed_keys
 from .base import Integrator, State, book_dissipation, particle_parameter, particle_scalar
 
 
@@ -54,13 +54,7 @@ class OverdampedLangevin(Integrator):
         self.dt = positive("dt", dt)
         self.friction = positive("friction", friction)
         self.temperature = nonnegative("temperature", temperature)
-        if isinstance(seed, (float, str, bool)):
-            raise TypeError(f"seed must be an int, an array of ints, a numpy Generator or None, got {seed!r}")
-        if isinstance(seed, np.random.Generator):
-            seed = int(seed.integers(0, 2**63))
-        elif seed is None:
-            seed = int(np.random.SeedSequence().generate_state(1, np.uint64)[0] >> np.uint64(1))
-        self.seed = seed
+        self.seed = fixed_seed(seed)
 
     @classmethod
     def from_ml(cls, lr, temperature, seed=None) -> OverdampedLangevin:

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import nonnegative, positive
-from .base import Integrator, State, book_dissipation, kinetic_from, particle_parameter, particle_scalar
+from .base import (
+    NewtonianIntegrator,
+    State,
+    book_dissipation,
+    kinetic_from,
+    particle_parameter,
+    particle_scalar,
+    verlet_stability_message,
+)
 
 
-class VelocityVerlet(Integrator):
+class VelocityVerlet(NewtonianIntegrator):
     r"""Velocity Verlet for m·ẍ = −∇V − γ·ẋ.
 
     Physics (Strang splitting: half friction, kick, drift, kick, half
@@ -54,35 +61,8 @@ class VelocityVerlet(Integrator):
     symplectic and relativistic optimization. J. Stat. Mech. 124008.
     """
 
-    order = 2
-    state_fields = ("p",)
-
-    def __init__(self, dt, mass=1.0, friction=0.0):
-        self.dt = positive("dt", dt)
-        self.mass = positive("mass", mass)
-        self.friction = nonnegative("friction", friction)
-
-    @property
-    def time_step(self):
-        return self.dt
-
-    def params(self) -> dict:
-        return {"dt": self.dt, "mass": self.mass, "friction": self.friction}
-
-    def physics(self) -> dict:
-        return self.params()
-
     def stability_message(self, lam_max):
-        omega = np.sqrt(lam_max / np.asarray(self.mass))
-        if np.any(np.asarray(self.dt) * omega >= 2.0):
-            return (f"dt = {float(np.max(self.dt)):.6g} is above the Verlet stability limit 2/ω_max = "
-                    f"{float(np.min(2.0 / omega)):.6g} (λ_max = {lam_max:.6g})")
-        return None
-
-    def _setup(self, state: State) -> None:
-        state.p = np.zeros_like(state.x)
-        state.delta = np.empty_like(state.x)
-        state.kinetic = np.zeros(state.particle_shape, dtype=state.x.dtype) if state.particle_shape else np.float64(0.0)
+        return verlet_stability_message(self.dt, self.mass, lam_max)
 
     def _configure(self, state: State) -> None:
         shape = state.particle_shape
@@ -101,9 +81,6 @@ class VelocityVerlet(Integrator):
                                              else dt * inv_m, shape, dtype, "dt")
         state.half_inv_m = 0.5 * inv_m
         state.dt = dt
-
-    def physical_momentum(self, state: State):
-        return state.p.copy()
 
     def step(self, potential, state: State) -> None:
         p, delta = state.p, state.delta

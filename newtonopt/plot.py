@@ -63,6 +63,11 @@ def _box(potential: Potential, trajs: dict, bounds):
     return np.stack([lo - pad, hi + pad], axis=1)
 
 
+def _mesh(box: np.ndarray, resolution: int):
+    """A resolution × resolution grid over the plotting box."""
+    return np.meshgrid(np.linspace(box[0, 0], box[0, 1], resolution), np.linspace(box[1, 0], box[1, 1], resolution))
+
+
 def log_levels(z: np.ndarray, n: int = 24) -> np.ndarray:
     """Levels spaced logarithmically above the lowest value, so valleys stay readable."""
     zmin, zmax = np.nanmin(z), np.nanmax(z)
@@ -83,9 +88,7 @@ def contour(potential: Potential, trajectories=None, *, ax=None, bounds=None, re
         raise ValueError(f"contour needs a 2-D potential, got dim = {potential.dim}")
     trajs = as_mapping(trajectories)
     box = _box(potential, trajs, bounds)
-    gx = np.linspace(box[0, 0], box[0, 1], resolution)
-    gy = np.linspace(box[1, 0], box[1, 1], resolution)
-    X, Y = np.meshgrid(gx, gy)
+    X, Y = _mesh(box, resolution)
     Z = _uncounted_values(potential, np.stack([X, Y], axis=-1))
     if ax is None:
         _, ax = plt.subplots(figsize=(6.4, 5.2), layout="constrained")
@@ -338,9 +341,7 @@ def surface(potential: Potential, trajectories=None, *, ax=None, bounds=None, re
         raise ValueError(f"surface needs a 2-D potential, got dim = {potential.dim}")
     trajs = as_mapping(trajectories)
     box = _box(potential, trajs, bounds)
-    gx = np.linspace(box[0, 0], box[0, 1], resolution)
-    gy = np.linspace(box[1, 0], box[1, 1], resolution)
-    X, Y = np.meshgrid(gx, gy)
+    X, Y = _mesh(box, resolution)
     Z = _uncounted_values(potential, np.stack([X, Y], axis=-1))
     top = np.nanquantile(Z, clip_quantile)
     Zc = np.minimum(Z, top)
@@ -381,9 +382,7 @@ def basins(potential: Potential, integrator, *, ax=None, bounds=None, resolution
     if not potential.minima:
         raise ValueError(f"basins needs a potential with known minima, {potential.name!r} has none")
     box = _box(potential, {}, bounds)
-    gx = np.linspace(box[0, 0], box[0, 1], resolution)
-    gy = np.linspace(box[1, 0], box[1, 1], resolution)
-    X, Y = np.meshgrid(gx, gy)
+    X, Y = _mesh(box, resolution)
     starts = np.stack([X.ravel(), Y.ravel()], axis=-1)
     saved = dict(potential.counts)
     try:

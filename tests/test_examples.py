@@ -39,3 +39,12 @@ def test_example_runs_and_writes_its_figures(name, tmp_path):
 
 def test_every_example_has_an_expectation():
     assert set(SCRIPTS) <= set(EXPECTED)
+
+
+def test_every_example_takes_the_shared_outdir_and_small_switch():
+    # examples/_common.py gives every script the same command line: [outdir] [--small].
+    for name in SCRIPTS:
+        assert "from _common import" in (EXAMPLES / name).read_text(encoding="utf-8"), name
+    proc = subprocess.run([sys.executable, "-c", "import _common, sys; sys.argv = ['x', '--help']; _common.setup('d')"],
+                          capture_output=True, text=True, cwd=EXAMPLES, timeout=60)
+    assert proc.returncode == 0 and "--small" in proc.stdout

@@ -309,17 +309,20 @@ def simulate(potential: Potential, integrator: Integrator, x0, n_steps: int = 10
                 status = "diverged" if (watch.diverged_step >= 0).any() else "converged"
             scheduled = integrator.scheduled
             stepper = integrator
+            step, check, record_row = stepper.step, watch.check, recorder.record  # bound once: a hot loop
+            every_k = every if record != "final" else 0
             for k in range(first + 1, first + n_steps + 1 if status is None else first + 1):
                 consistent = False
                 if scheduled:  # hyperparameters of this step, from their schedules
                     stepper = integrator.at_step(k - 1)
                     stepper._configure(state)
-                stepper.step(potential, state)
+                    step = stepper.step
+                step(potential, state)
                 state.step = k
                 consistent = True
-                finished = watch.check(state)
-                if recorder.due(k):
-                    recorder.record(state)
+                finished = check(state)
+                if every_k and k % every_k == 0:
+                    record_row(state)
                 if finished:
                     status = "diverged" if (watch.diverged_step >= 0).any() else "converged"
                     break

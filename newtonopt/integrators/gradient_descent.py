@@ -92,7 +92,10 @@ class GradientDescent(Integrator):
 
     def step(self, potential, state: State) -> None:
         # Friction works −lr·|∇V|² over the step (see Notes).
-        book_dissipation(state, state.lr_scalar, state.grad_sq())
+        if state.x.ndim == 1:
+            state.dissipated += state.lr_scalar * state.grad_sq()
+        else:
+            book_dissipation(state, state.lr_scalar, state.grad_sq())
         np.multiply(state.grad, state.lr, out=state.delta)
         np.subtract(state.x, state.delta, out=state.x)
         state.value = potential._counted_value_and_gradient(state.x, state.grad)

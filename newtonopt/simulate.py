@@ -78,9 +78,6 @@ class _Recorder:
         self.first_order = integrator.order == 1
         self.single = not shape
 
-    def due(self, k: int) -> bool:
-        return self.mode != "final" and k % self.every == 0
-
     def _row(self):
         if self.mode == "final" and self.blocks and self.filled == 2:
             self.filled = 1  # overwrite the previous final row

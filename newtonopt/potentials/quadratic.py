@@ -85,10 +85,7 @@ class Quadratic(Potential):
         return out
 
     def _value_and_gradient(self, x, out):
-        if self.diagonal:
-            np.multiply(x, self.A, out=out)
-        else:
-            np.matmul(x, self.A, out=out)
+        self._apply(x, out)
         b = self.b
         # V = ½·x·(Ax) + b·x + c, reusing Ax before b is added.
         if x.ndim == 1:

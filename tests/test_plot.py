@@ -140,3 +140,14 @@ def test_explorer_updates_when_its_widgets_are_driven(tmp_path):
     np.testing.assert_array_equal(e.trajectory.x[0], [-1.0, 0.5])
     np.testing.assert_array_equal(e.path.get_data()[0], e.trajectory.x[:, 0])
     saved(fig, tmp_path)
+
+
+def test_comparison_plot_uses_the_plot_functions(tmp_path):
+    result = no.compare(V2, {"GD": no.GradientDescent(0.1), "CG": "CG"}, [2.0, 1.0], n_steps=500, gtol=1e-8)
+    ax = result.plot()
+    assert ax.get_yscale() == "log" and len(ax.get_legend().get_texts()) == 2
+    ax = result.plot("contour")
+    saved(ax.figure, tmp_path)
+    assert {"GD", "CG"} <= {t.get_text() for t in ax.get_legend().get_texts()}
+    with pytest.raises(ValueError, match="kind must be"):
+        result.plot("bars")

@@ -10,9 +10,24 @@ particles in 2-D); a single particle uses BLAS ``dot``.
 from __future__ import annotations
 
 import numpy as np
+from scipy.linalg.blas import ddot as _ddot
+
+_FLOAT64 = np.dtype(np.float64)
 
 # Up to this many coordinates, a per-particle reduction loops over columns.
 _COLUMN_LOOP_MAX_DIM = 16
+
+
+def vdot(a: np.ndarray, b: np.ndarray):
+    """``a·b`` of two 1-D arrays (one particle).
+
+    For float64 it calls BLAS ``ddot`` through scipy's thin wrapper: the same routine numpy's
+    ``dot`` calls, so the same bits, but about 0.2 µs a call instead of 0.5-0.8 µs, which matters
+    when a step of a 2-D problem costs a few µs. Other dtypes use ``a.dot(b)``.
+    """
+    if a.dtype is _FLOAT64 and b.dtype is _FLOAT64:
+        return _ddot(a, b)
+    return a.dot(b)
 
 
 def rowdot(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None, scratch: np.ndarray | None = None):
@@ -23,7 +38,7 @@ def rowdot(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None, scratch:
     shape) avoid allocations in loops.
     """
     if a.ndim == 1:
-        return np.dot(a, b)
+        return vdot(a, b)
     dim = a.shape[-1]
     if dim <= _COLUMN_LOOP_MAX_DIM:
         if out is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._kernels import rowdot
+from .._kernels import rowdot, vdot
 from .base import State, book_dissipation
 
 
@@ -16,7 +16,7 @@ def move_and_book(state: State, delta: np.ndarray) -> None:
     descent, −∇V·Δx = lr·|∇V|², what GradientDescent books).
     """
     if state.x.ndim == 1:
-        state.dissipated += -float(np.dot(state.grad, delta))
+        state.dissipated += -float(vdot(state.grad, delta))
     else:
         work = state.__dict__.get("_work")
         if work is None:

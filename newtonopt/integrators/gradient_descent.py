@@ -96,7 +96,8 @@ class GradientDescent(Integrator):
             state.dissipated += state.lr_scalar * state.grad_sq()
         else:
             book_dissipation(state, state.lr_scalar, state.grad_sq())
-        np.multiply(state.grad, state.lr, out=state.delta)
-        np.subtract(state.x, state.delta, out=state.x)
-        state.value = potential._counted_value_and_gradient(state.x, state.grad)
-        state.t = state.t + state.dt
+        x, delta = state.x, state.delta
+        np.multiply(state.grad, state.lr, delta)  # out passed by position: ~10% cheaper for tiny arrays
+        np.subtract(x, delta, x)
+        state.value = potential._counted_value_and_gradient(x, state.grad)
+        state.t += state.dt

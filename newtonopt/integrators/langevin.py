@@ -100,7 +100,8 @@ class Langevin(NewtonianIntegrator):
         state.half_dt = as_param(0.5 * dt, "dt")
         state.half_dt_over_m = as_param(0.5 * dt / mass, "dt")
         state.c = as_param(c, "friction")
-        state.sigma = as_param(np.sqrt((1.0 - c * c) * mass * temperature), "temperature")
+        sigma = np.sqrt((1.0 - c * c) * mass * temperature)  # multiplies the float64 normals: kept in float64
+        state.sigma = particle_parameter(sigma if sigma.ndim else float(sigma), shape, np.float64, "temperature")
         state.half_inv_m = 0.5 / mass if mass.ndim else 0.5 / float(mass)
         state.dt = dt if dt.ndim else float(dt)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._kernels import rowdot
+from .._kernels import rowdot, vdot
 from .._validation import nonnegative, positive
 from ..noise import CounterNormal, fixed_seed, seed_keys
 from .base import Integrator, State, book_dissipation, particle_parameter, particle_scalar
@@ -91,7 +91,8 @@ class OverdampedLangevin(Integrator):
         lr = dt / friction
         state.lr = particle_parameter(lr if lr.ndim else float(lr), shape, dtype, "dt")
         scale = np.sqrt(2.0 * lr * temperature)
-        state.noise_scale = particle_parameter(scale if scale.ndim else float(scale), shape, dtype, "temperature")
+        state.noise_scale = particle_parameter(scale if scale.ndim else float(scale), shape, np.float64,
+                                              "temperature")  # multiplies the float64 normals
         state.dt = dt if dt.ndim else float(dt)
 
     def step(self, potential, state: State) -> None:
@@ -106,7 +107,7 @@ class OverdampedLangevin(Integrator):
         # Heat to the bath: −½(∇V(x) + ∇V(x⁺))·Δx (Stratonovich).
         np.add(state.grad_old, g, out=state.grad_old)
         if x.ndim == 1:
-            state.dissipated += -0.5 * float(np.dot(state.grad_old, delta))
+            state.dissipated += -0.5 * float(vdot(state.grad_old, delta))
         else:
             rowdot(state.grad_old, delta, out=state.heat)
             book_dissipation(state, -0.5, state.heat)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._kernels import rowdot
+from .._kernels import rowdot, vdot
 from .._validation import _describe
 from ..potential import Potential
 
@@ -85,15 +85,19 @@ class Quadratic(Potential):
         return out
 
     def _value_and_gradient(self, x, out):
-        self._apply(x, out)
         b = self.b
         # V = ½·x·(Ax) + b·x + c, reusing Ax before b is added.
-        if x.ndim == 1:
-            value = 0.5 * np.dot(x, out)
+        if x.ndim == 1:  # one particle: the fewest calls, since each costs about what its arithmetic does
+            if self.diagonal:
+                np.multiply(x, self.A, out)
+            else:
+                np.matmul(x, self.A, out)
+            value = 0.5 * vdot(x, out)
             if b is not None:
-                value += np.dot(x, b)
-                np.add(out, b, out=out)
+                value += vdot(x, b)
+                np.add(out, b, out)
         else:
+            self._apply(x, out)
             value = 0.5 * rowdot(x, out)
             if b is not None:
                 value += rowdot(x, np.broadcast_to(b, x.shape))

@@ -26,13 +26,18 @@ _S30, _S27, _S31, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(
 _TWO_PI = 2.0 * np.pi
 
 
-def _mix(z: np.ndarray) -> np.ndarray:
-    """SplitMix64's finalizer, in place on a uint64 array."""
-    z ^= z >> _S30
-    z *= _M1
-    z ^= z >> _S27
-    z *= _M2
-    z ^= z >> _S31
+def _mix(z: np.ndarray, scratch: np.ndarray | None = None) -> np.ndarray:
+    """SplitMix64's finalizer, in place on a uint64 array (``scratch``, of z's shape, avoids allocating)."""
+    if not isinstance(z, np.ndarray):  # a numpy scalar (one particle): make it an array to work in place
+        z = np.array(z)
+    if scratch is None:
+        scratch = np.empty_like(z)
+    for shift, multiplier in ((_S30, _M1), (_S27, _M2)):
+        np.right_shift(z, shift, out=scratch)
+        np.bitwise_xor(z, scratch, out=z)
+        np.multiply(z, multiplier, out=z)
+    np.right_shift(z, _S31, out=scratch)
+    np.bitwise_xor(z, scratch, out=z)
     return z
 
 
@@ -105,6 +110,8 @@ class CounterNormal:
         with np.errstate(over="ignore"):
             self._base = (self.keys[..., None] + lanes).reshape(shape + (2 * self.pairs,))
         self._bits = np.empty_like(self._base)
+        self._scratch = np.empty_like(self._base)
+        self._offset = np.empty(shape + (1,), dtype=np.uint64)
         self._u = np.empty(shape + (2 * self.pairs,), dtype=np.float64)
         self._r = np.empty(shape + (self.pairs,), dtype=np.float64)
         self._step_stride = np.uint64((2 * self.pairs * int(_GOLDEN)) % 2**64)
@@ -113,9 +120,10 @@ class CounterNormal:
         """Write the N(0, 1) numbers of ``step`` into ``out`` (shape ``keys.shape + (dim,)``)."""
         bits, u, r = self._bits, self._u, self._r
         with np.errstate(over="ignore"):
-            np.multiply(self._step_stride, np.uint64(step % 2**64), out=bits[..., :1])
-            np.add(self._base, bits[..., :1], out=bits)
-            _mix(bits)
+            # The offset goes to its own buffer: an input overlapping `out` would make numpy copy the whole array.
+            np.multiply(self._step_stride, np.uint64(step % 2**64), out=self._offset)
+            np.add(self._base, self._offset, out=bits)
+            _mix(bits, self._scratch)
         bits >>= _S11
         np.add(bits, np.uint64(1), out=bits)  # 1 … 2⁵³: the uniform lies in (0, 1], so log is finite
         np.multiply(bits, 2.0**-53, out=u)

@@ -5,8 +5,9 @@ Printed as ratios (newtonopt time / reference time); never asserted in tests.
 (a) heavy ball on a 10⁷-dimensional diagonal quadratic, record="scalars", against a
     hand-written in-place numpy loop that computes the same recorded scalars
     (V, K, D, ‖∇V‖ per step) — and, for information, against a bare loop that records nothing;
-(b) 10,000 gradient-descent steps on the seeds' 2-D quadratic: µs per step, with the
-    hand-written numpy loop (and torch.optim.SGD when torch is installed) beside it;
+(b) 10,000 gradient-descent steps on the seeds' 2-D quadratic: µs per step, against the fastest
+    hand-written numpy loop (bare, and recording what record="all" records), and torch.optim.SGD
+    when torch is installed;
 (c) an ensemble of 10⁵ particles on Müller–Brown, 1,000 GD steps, record="final", against
     hand-vectorized numpy with contiguous per-coordinate columns.
 
@@ -98,7 +99,7 @@ def bench_large_quadratic(dim: int, n_steps: int, repeats: int) -> None:
     print(f"(a) heavy ball, diagonal quadratic, dim = {dim:.0e}, {n_steps} steps, record='scalars'")
     print(f"    newtonopt {t['ours'] / n_steps * 1e3:8.2f} ms/step   hand (same scalars) "
           f"{t['same'] / n_steps * 1e3:8.2f} ms/step   hand (bare) {t['bare'] / n_steps * 1e3:8.2f} ms/step")
-    print(f"    ratio vs hand-written loop recording the same scalars: {t['ours'] / t['same']:.3f}x  (target <= 1.3x)")
+    print(f"    ratio vs hand-written loop recording the same scalars: {t['ours'] / t['same']:.3f}x  (target <= 1.10x)")
     print(f"    ratio vs bare loop recording nothing:                  {t['ours'] / t['bare']:.3f}x  (information)")
 
 
@@ -109,39 +110,46 @@ def bench_small_gd(n_steps: int, repeats: int) -> None:
     gd = no.GradientDescent(0.01)
     x0 = np.array([0.0, 0.0])
 
+    # The references are the fastest numpy we could write for a tiny array, where a ufunc's call
+    # overhead is the whole cost: ufuncs bound to local names, `out` passed by position (keyword
+    # parsing costs ~10%), and lr as a 0-d array (a Python float is converted at every call, ~0.3 µs).
     def hand():
+        mul, add, sub = np.multiply, np.add, np.subtract
         x = x0.copy()
         g = np.empty(2)
         tmp = np.empty(2)
+        lr = np.array(0.01)
         for _ in range(n_steps):
-            np.multiply(x, a, out=g)
-            np.add(g, b, out=g)
-            np.multiply(g, 0.01, out=tmp)
-            np.subtract(x, tmp, out=x)
+            mul(x, a, g)
+            add(g, b, g)
+            mul(g, lr, tmp)
+            sub(x, tmp, x)
 
     def hand_recording():
         # The same job as record="all": x, V, ‖∇V‖ and the dissipated energy η·|∇V|² at every step.
+        mul, add, sub, sqrt = np.multiply, np.add, np.subtract, math.sqrt
         x = x0.copy()
         g = np.empty(2)
         tmp = np.empty(2)
+        lr = np.array(0.01)
         xs = np.empty((n_steps + 1, 2))
         rec = np.empty((n_steps + 1, 3))
-        np.multiply(x, a, out=g)
-        value = 0.5 * np.dot(x, g) + np.dot(x, b) + 3.0
-        np.add(g, b, out=g)
-        gsq, dissipated = np.dot(g, g), 0.0
+        mul(x, a, g)
+        value = 0.5 * x.dot(g) + x.dot(b) + 3.0
+        add(g, b, g)
+        gsq, dissipated = g.dot(g), 0.0
         xs[0] = x
-        rec[0] = value, math.sqrt(gsq), dissipated
+        rec[0] = value, sqrt(gsq), dissipated
         for k in range(1, n_steps + 1):
             dissipated += 0.01 * gsq
-            np.multiply(g, 0.01, out=tmp)
-            np.subtract(x, tmp, out=x)
-            np.multiply(x, a, out=g)
-            value = 0.5 * np.dot(x, g) + np.dot(x, b) + 3.0
-            np.add(g, b, out=g)
-            gsq = np.dot(g, g)
+            mul(g, lr, tmp)
+            sub(x, tmp, x)
+            mul(x, a, g)
+            value = 0.5 * x.dot(g) + x.dot(b) + 3.0
+            add(g, b, g)
+            gsq = g.dot(g)
             xs[k] = x
-            rec[k] = value, math.sqrt(gsq), dissipated
+            rec[k] = value, sqrt(gsq), dissipated
 
     fns = {"hand": hand, "hand_rec": hand_recording}
     for mode in ("all", "scalars", "final"):
@@ -172,8 +180,8 @@ def bench_small_gd(n_steps: int, repeats: int) -> None:
     print(f"    hand-written numpy loop (bare)              {us['hand']:6.2f} µs/step")
     print(f"    hand-written loop recording x, V, ‖∇V‖, D  {us['hand_rec']:6.2f} µs/step")
     for mode in ("all", "scalars", "final"):
-        print(f"    newtonopt record={mode!r:<10}  {us[mode]:6.2f} µs/step   ratio {us[mode] / us['hand']:.2f}x bare, "
-              f"{us[mode] / us['hand_rec']:.2f}x recording")
+        print(f"    newtonopt record={mode!r:<10}  {us[mode]:6.2f} µs/step   ratio {us[mode] / us['hand']:.2f}x bare "
+              f"(target <= 3x), {us[mode] / us['hand_rec']:.2f}x the recording loop")
     if "torch" in us:
         print(f"    torch.optim.SGD (grad by hand) {us['torch']:6.2f} µs/step   newtonopt 'all' / torch = "
               f"{us['all'] / us['torch']:.2f}x")
@@ -252,7 +260,7 @@ def bench_muller_brown_ensemble(n: int, n_steps: int, repeats: int) -> None:
     t = interleaved({"ours": ours, "hand": hand}, repeats)
     print(f"(c) gradient descent, Müller–Brown, ensemble of {n:.0e} particles, {n_steps} steps, record='final'")
     print(f"    newtonopt {t['ours']:.3f} s   hand-vectorized numpy {t['hand']:.3f} s   "
-          f"ratio {t['ours'] / t['hand']:.3f}x  (target <= 1.3x)")
+          f"ratio {t['ours'] / t['hand']:.3f}x  (target <= 1.15x)")
 
 
 def main(argv=None) -> None:

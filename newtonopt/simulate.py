@@ -237,7 +237,7 @@ class _Watch:
         """Update the per-particle events after a step; return True when every particle has ended."""
         if self.single:
             v = float(state.value)
-            if not (self.lo <= v <= self.hi):
+            if not (self.lo_any <= v <= self.hi_any):  # Python floats: the cheapest comparison
                 self.diverged_step[()] = state.step
                 return True
             if self.gtol2 is not None and state.grad_sq() <= self.gtol2:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._kernels import rowdot, vdot
+from .._kernels import FLOAT64, blas_ddot, rowdot, vdot
 from .._validation import nonnegative, positive
 from ..potential import Potential, validate_evaluation
 
@@ -67,10 +67,11 @@ class State:
     def grad_sq(self):
         """|∇V|² per particle at the current step, computed at most once per step."""
         if self._gsq_step != self.step:
-            if self.x.ndim == 1:
-                self._gsq = float(vdot(self.grad, self.grad))  # a Python float: the ledger is float64
+            g = self.grad
+            if g.ndim == 1:  # a Python float: the ledger is float64 (BLAS called directly, see _kernels.vdot)
+                self._gsq = blas_ddot(g, g) if g.dtype is FLOAT64 else float(g.dot(g))
             else:
-                rowdot(self.grad, self.grad, out=self._gsq, scratch=self._gsq_scratch)
+                rowdot(g, g, out=self._gsq, scratch=self._gsq_scratch)
             self._gsq_step = self.step
         return self._gsq
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._kernels import rowdot, vdot
+from .._kernels import FLOAT64, blas_ddot, rowdot
 from .._validation import _describe
 from ..potential import Potential
 
@@ -92,9 +92,10 @@ class Quadratic(Potential):
                 np.multiply(x, self.A, out)
             else:
                 np.matmul(x, self.A, out)
-            value = 0.5 * vdot(x, out)
+            dot = blas_ddot if x.dtype is FLOAT64 else np.dot  # see _kernels.vdot
+            value = 0.5 * dot(x, out)
             if b is not None:
-                value += vdot(x, b)
+                value += dot(x, b)
                 np.add(out, b, out)
         else:
             self._apply(x, out)

@@ -261,6 +261,7 @@ def sweep_map(result, *, value: str = "steps", ax=None):
     step) or 'final_value'. Diverged points are drawn in dark red, points that ran out of steps in gray.
     """
     from matplotlib.colors import ListedColormap, LogNorm
+    from matplotlib.patches import Patch
 
     if value not in ("steps", "rate", "final_value"):
         raise ValueError(f"value must be 'steps', 'rate' or 'final_value', got {value!r}")
@@ -281,11 +282,14 @@ def sweep_map(result, *, value: str = "steps", ax=None):
         ax.plot(xs[diverged.reshape(-1)], np.full(diverged.sum(), np.nanmax(ys) if np.isfinite(ys).any() else 1.0),
                 "x", color="darkred", label="diverged")
         if bounds is not None and name == "lr" and result.method == "GradientDescent":
-            ax.axvline(2.0 / bounds[1], color="black", ls="--", label="2/λ_max")
+            ax.axvline(2.0 / bounds[1], color="black", ls="--", label="stability limit 2/λ_max")
+            if bounds[0] > 0:
+                ax.axvline(2.0 / (bounds[0] + bounds[1]), color="black", ls=":", label="optimal lr = 2/(λ_min + λ_max)")
         ax.set_xlabel(name)
-        ax.set_ylabel(value.replace("_", " "))
+        ax.set_ylabel({"steps": "steps to tolerance"}.get(value, value.replace("_", " ")))
         if value == "steps":
             ax.set_yscale("log")
+            _plain_log_ticks(ax.yaxis)
         if _is_log_spaced(xs):
             ax.set_xscale("log")
         ax.legend(fontsize=9)
@@ -306,7 +310,9 @@ def sweep_map(result, *, value: str = "steps", ax=None):
     ax.pcolormesh(xv, yv, np.where(div, 1.0, np.nan), shading="nearest", cmap=ListedColormap(["#8b1a1a"]))
     label = {"steps": "steps to tolerance", "rate": "measured contraction of ‖∇V‖ per step",
              "final_value": "final V"}[value]
-    ax.figure.colorbar(mesh, ax=ax, label=label)
+    colorbar = ax.figure.colorbar(mesh, ax=ax, label=label)
+    if norm is not None:
+        _plain_log_ticks(colorbar.ax.yaxis)
     if bounds is not None and xn == "lr" and yn == "momentum":
         mom = np.linspace(min(yv), max(yv), 200)
         edge = _boundary(result.method, bounds[1], mom)
@@ -318,16 +324,27 @@ def sweep_map(result, *, value: str = "steps", ax=None):
             kappa = L / mu
             ax.plot(4 / (np.sqrt(L) + np.sqrt(mu)) ** 2, ((np.sqrt(kappa) - 1) / (np.sqrt(kappa) + 1)) ** 2, "*",
                     color="white", markeredgecolor="black", markersize=16, label="Polyak's optimum")
-        ax.legend(loc="lower left", fontsize=9, framealpha=0.9)
+    handles, _ = ax.get_legend_handles_labels()
+    handles += [Patch(color="#8b1a1a", label="diverged"),
+                Patch(color="#bdbdbd", label=f"not converged in {result.n_steps} steps")]
+    ax.legend(handles=handles, loc="lower left", fontsize=9, framealpha=0.9)
     if _is_log_spaced(xv):
         ax.set_xscale("log")
     ax.set_xlim(min(xv), max(xv))
     ax.set_ylim(min(yv), max(yv))
     ax.set_xlabel(xn)
     ax.set_ylabel(yn)
-    ax.set_title(f"{result.method} on {result.potential.name} (dark red: diverged, gray: not converged)",
-                 fontsize=10)
+    ax.set_title(f"{result.method} on {result.potential.name}")
     return ax
+
+
+def _plain_log_ticks(axis) -> None:
+    """Plain numbers (30, 100, 600) instead of 3 × 10¹ on a log axis: easier to read on a slide."""
+    from matplotlib.ticker import FuncFormatter, LogLocator
+
+    axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    axis.set_minor_formatter(FuncFormatter(lambda v, _: ""))
 
 
 def surface(potential: Potential, trajectories=None, *, ax=None, bounds=None, resolution: int = 120,

@@ -45,8 +45,7 @@ def _run_chunk(potential, method, fixed: dict, params: dict, x0: np.ndarray, n_s
     else:
         index, dist = np.full(len(x0), -1), np.full(len(x0), np.nan)
     return {"status": traj.particle_status, "steps": steps, "final_value": traj.value_final,
-            "grad_norm": g1, "rate": rate, "minimum": index, "distance": dist,
-            "x_final": traj.x_final, "counts": traj.counts}
+            "grad_norm": g1, "rate": rate, "minimum": index, "distance": dist, "counts": traj.counts}
 
 
 class SweepResult:
@@ -62,13 +61,17 @@ class SweepResult:
         nearest known minimum of the final state (−1 when none is known) and the distance to it.
     errors : list of dict
         Chunks that raised: ``{'chunk', 'points', 'error'}``; their points have status 'failed'.
+    counts : dict
+        Evaluations used by the whole sweep (``'value'``, ``'gradient'``, ``'hessian'``), summed
+        over the chunks that finished, wherever they ran.
     seconds : float
         Wall time of the whole sweep.
     """
 
-    def __init__(self, potential, method_name, axes, fields, errors, seconds, gtol, n_steps, fixed):
+    def __init__(self, potential, method_name, axes, fields, errors, seconds, gtol, n_steps, fixed, counts=None):
         self.potential, self.method, self.axes = potential, method_name, axes
         self.errors, self.seconds, self.gtol, self.n_steps, self.fixed = errors, seconds, gtol, n_steps, fixed
+        self.counts = dict(counts or {})
         for name, value in fields.items():
             setattr(self, name, value)
 
@@ -224,11 +227,14 @@ def sweep(potential: Potential, method: Callable, x0, *, n_steps: int = 1000, gt
     fields = {"status": np.full(n, "failed", dtype="<U11"), "steps": np.full(n, -1, dtype=np.int64),
               "final_value": np.full(n, np.nan), "grad_norm": np.full(n, np.nan), "rate": np.full(n, np.nan),
               "minimum": np.full(n, -1, dtype=np.int64), "distance": np.full(n, np.nan)}
+    counts: dict = {}
     for (lo, hi), res in zip(chunks, results):
         if res is None:
             continue
         for name in fields:
             fields[name][lo:hi] = res[name]
+        for key, value in res["counts"].items():
+            counts[key] = counts.get(key, 0) + value
     fields = {name: value.reshape(shape) for name, value in fields.items()}
     name = getattr(method, "__name__", type(method).__name__)
-    return SweepResult(potential, name, axes, fields, errors, seconds, gtol, n_steps, fixed)
+    return SweepResult(potential, name, axes, fields, errors, seconds, gtol, n_steps, fixed, counts)

@@ -106,3 +106,11 @@ def test_sweep_on_a_dask_local_cluster_equals_the_in_process_sweep():
         remote = heavy_ball_sweep(executor=client.get_executor(), chunk_size=150)
     for name in ("steps", "final_value", "rate", "status"):
         np.testing.assert_array_equal(getattr(remote, name), getattr(reference, name))
+
+
+def test_sweep_counts_every_evaluation_of_every_chunk():
+    # Without a tolerance every particle runs all 50 steps: one evaluation at its start and one per
+    # step, 3 particles × 51 = 153, however the grid is chunked.
+    for chunk_size in (1, 2, 3):
+        result = sweep(V, no.GradientDescent, X0, n_steps=50, gtol=None, chunk_size=chunk_size, lr=[0.05, 0.1, 0.15])
+        assert result.counts == {"value": 153, "gradient": 153, "hessian": 0}

@@ -119,8 +119,9 @@ def test_sweep_plot_and_comparison_plot(tmp_path):
     ax = result.plot()
     saved(ax.figure, tmp_path, "sweep.png")
     assert ax.get_xlabel() == "lr"
-    vline = [line for line in ax.get_lines() if line.get_label() == "2/λ_max"][0]
-    assert vline.get_xdata()[0] == pytest.approx(0.2)
+    lines = {line.get_label(): line.get_xdata()[0] for line in ax.get_lines()}
+    assert lines["stability limit 2/λ_max"] == pytest.approx(0.2)
+    assert lines["optimal lr = 2/(λ_min + λ_max)"] == pytest.approx(2 / 11)  # λ = 1 and 10
 
 
 def test_explorer_updates_when_its_widgets_are_driven(tmp_path):

@@ -40,16 +40,29 @@ def assert_same(a, b):
     np.testing.assert_array_equal(a.energy_error, b.energy_error)
 
 
+@pytest.mark.parametrize("x0", [[[1.0, -2.0], [0.5, 0.5], [-1.0, 2.0]], [1.0, -2.0]], ids=["ensemble", "one particle"])
 @pytest.mark.parametrize("name", list(METHODS))
-def test_a_resumed_run_equals_the_uninterrupted_run_bitwise(name, tmp_path):
-    x0 = np.array([[1.0, -2.0], [0.5, 0.5], [-1.0, 2.0]])
+def test_a_resumed_run_equals_the_uninterrupted_run_bitwise(name, x0, tmp_path):
+    x0 = np.array(x0)
+    n = len(x0) if x0.ndim == 2 else 1
     whole = no.simulate(V, METHODS[name](), x0, n_steps=100)
     part = no.simulate(V, METHODS[name](), x0, n_steps=37)
     part.save(tmp_path / "part.npz")
     rest = no.simulate(V, METHODS[name](), no.Trajectory.load(tmp_path / "part.npz"), n_steps=63)
     assert rest.step[0] == 37 and rest.n_steps == 100
     assert_same(no.Trajectory.join(part, rest), whole)
-    assert rest.counts["gradient"] == 63 * 3  # resuming evaluates nothing again
+    assert rest.counts["gradient"] == 63 * n  # resuming evaluates nothing again
+
+
+def test_a_resumed_run_keeps_recording_every_kth_step():
+    # Records fall on the multiples of `every` (and on the last step), whatever step a run resumes from.
+    whole = no.simulate(V, no.HeavyBall(0.05, 0.8), [1.0, -2.0], n_steps=100, every=7)
+    part = no.simulate(V, no.HeavyBall(0.05, 0.8), [1.0, -2.0], n_steps=37, every=7)
+    rest = no.simulate(V, no.HeavyBall(0.05, 0.8), part, n_steps=63, every=7)
+    np.testing.assert_array_equal(part.step, [0, 7, 14, 21, 28, 35, 37])
+    np.testing.assert_array_equal(rest.step, [37, 42, 49, 56, 63, 70, 77, 84, 91, 98, 100])
+    np.testing.assert_array_equal(whole.step, list(range(0, 100, 7)) + [100])
+    np.testing.assert_array_equal(whole.x[-1], rest.x[-1])
 
 
 def test_an_interrupted_run_resumes_bitwise():
@@ -117,6 +130,17 @@ def test_streamed_record_larger_than_one_block_is_written_in_pieces(tmp_path):
     traj = no.simulate(V, no.GradientDescent(0.01), np.ones((64, 2)), n_steps=20_000, record_to=folder)
     assert traj.x.shape == (20_001, 64, 2)
     assert os.path.getsize(folder / "x.bin") == 20_001 * 64 * 2 * 8
+
+
+@pytest.mark.parametrize("record", ["all", "final"])
+def test_a_single_particle_stream_spans_several_blocks(tmp_path, record):
+    # One 2-D particle records 64 bytes a row; a 4 MiB block holds 65,536 rows, so 150,000 steps flush twice.
+    memory = no.simulate(V, no.HeavyBall(0.01, 0.5), [1.0, -2.0], n_steps=150_000, record=record)
+    streamed = no.simulate(V, no.HeavyBall(0.01, 0.5), [1.0, -2.0], n_steps=150_000, record=record,
+                           record_to=tmp_path / "one")
+    assert memory.n_records == (150_001 if record == "all" else 2)
+    assert_same(streamed, memory)
+    assert_same(no.Trajectory.load(tmp_path / "one"), memory)
 
 
 def test_a_stream_whose_run_never_finished_keeps_its_rows(tmp_path):

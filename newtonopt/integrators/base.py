@@ -169,7 +169,9 @@ class Integrator:
             snap["kinetic"] = np.array(state.kinetic)
         for name in self.state_fields:
             value = getattr(state, name)
-            snap[name] = np.ascontiguousarray(value) if isinstance(value, np.ndarray) else np.array(value)
+            # ascontiguousarray would turn a 0-d array (one particle's memory) into shape (1,)
+            keep_layout = isinstance(value, np.ndarray) and value.ndim
+            snap[name] = np.ascontiguousarray(value) if keep_layout else np.array(value)
         return snap
 
     def resume(self, potential: Potential, snap: dict) -> State:

@@ -149,10 +149,6 @@ class _ParticleRecorder:
         self.last_step = -1
         self.first_order = integrator.order == 1
 
-    @staticmethod
-    def supports(state: State) -> bool:
-        return state.x.ndim == 1 and state.x.flags.c_contiguous and np.ndim(state.t) == 0
-
     def record(self, state: State) -> None:
         if self.rows == 2 and self.mode == "final":
             self._truncate(1)  # keep the first record; this one replaces the previous final record
@@ -370,7 +366,7 @@ def simulate(potential: Potential, integrator: Integrator, x0, n_steps: int = 10
             if resumed_from.potential_state is not None and hasattr(potential, "set_state"):
                 potential.set_state(resumed_from.potential_state)
         first = state.step
-        recorder_type = _ParticleRecorder if _ParticleRecorder.supports(state) else _Recorder
+        recorder_type = _ParticleRecorder if state.x.ndim == 1 else _Recorder  # x is C-contiguous (prepare_start)
         recorder = recorder_type(record, every, integrator, state, n_steps, sink)
         watch = _Watch(state, gtol)
         recorder.record(state)

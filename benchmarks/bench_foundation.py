@@ -283,7 +283,7 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     q = args.quick
     if args.only in (None, "a"):
-        bench_large_quadratic(10_000 if q else 10_000_000, 5 if q else 20, 1 if q else 3)
+        bench_large_quadratic(10_000 if q else 10_000_000, 5 if q else 20, 1 if q else 5)
     if args.only in (None, "b"):
         bench_small_gd(200 if q else 10_000, 1 if q else 5)
     if args.only in (None, "c"):

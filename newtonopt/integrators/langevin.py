@@ -94,14 +94,14 @@ class Langevin(NewtonianIntegrator):
         temperature = np.asarray(particle_scalar(self.temperature, shape, "temperature"))
         c = np.exp(-friction * dt / mass)
 
-        def as_param(a, name):
+        def as_param(a, name, dtype=dtype):
             return particle_parameter(a if a.ndim else float(a), shape, dtype, name)
 
         state.half_dt = as_param(0.5 * dt, "dt")
         state.half_dt_over_m = as_param(0.5 * dt / mass, "dt")
         state.c = as_param(c, "friction")
-        sigma = np.sqrt((1.0 - c * c) * mass * temperature)  # multiplies the float64 normals: kept in float64
-        state.sigma = particle_parameter(sigma if sigma.ndim else float(sigma), shape, np.float64, "temperature")
+        # σ multiplies the float64 normals, so it stays float64 whatever the positions' dtype.
+        state.sigma = as_param(np.sqrt((1.0 - c * c) * mass * temperature), "temperature", np.float64)
         state.half_inv_m = 0.5 / mass if mass.ndim else 0.5 / float(mass)
         state.dt = dt if dt.ndim else float(dt)
 

@@ -79,26 +79,22 @@ class Quadratic(Potential):
 
     def _apply(self, x, out):
         if self.diagonal:
-            np.multiply(x, self.A, out=out)
+            np.multiply(x, self.A, out)  # out by position: cheaper for one small particle
         else:
-            np.matmul(x, self.A, out=out)  # A is symmetric: x·A = (A·x)ᵀ
+            np.matmul(x, self.A, out)  # A is symmetric: x·A = (A·x)ᵀ
         return out
 
     def _value_and_gradient(self, x, out):
         b = self.b
         # V = ½·x·(Ax) + b·x + c, reusing Ax before b is added.
+        self._apply(x, out)
         if x.ndim == 1:  # one particle: the fewest calls, since each costs about what its arithmetic does
-            if self.diagonal:
-                np.multiply(x, self.A, out)
-            else:
-                np.matmul(x, self.A, out)
             dot = blas_ddot if x.dtype is FLOAT64 else np.dot  # see _kernels.vdot
             value = 0.5 * dot(x, out)
             if b is not None:
                 value += dot(x, b)
                 np.add(out, b, out)
         else:
-            self._apply(x, out)
             value = 0.5 * rowdot(x, out)
             if b is not None:
                 value += rowdot(x, np.broadcast_to(b, x.shape))

@@ -1,105 +1,132 @@
-"""Potentials from formulas: '6*x**2 + 9*y**2 - 12*x - 14*y + 3', differentiated exactly by sympy.
+"""Potentials from formulas: ``'6*x**2 + 9*y**2 - 12*x - 14*y + 3'``, differentiated exactly.
 
-sympy is optional: it is imported when a formula is used, with a clear message when it is missing.
+The text is parsed by :mod:`newtonopt.formula` (a grammar of its own, never ``eval`` or sympy), so
+a formula from a user, a file or the command line can denote arithmetic and nothing else. No
+optional dependency is needed.
 """
 
 from __future__ import annotations
 
-import re
+from collections.abc import Sequence
 
 import numpy as np
 
+from . import formula as _formula
 from .potential import Potential
-
-_XYZ = ("x", "y", "z")
-_INDEXED = re.compile(r"^x(\d+)$")
-_ALLOWED_FUNCTIONS = ("sin", "cos", "tan", "exp", "log", "sqrt", "tanh", "sinh", "cosh", "atan", "asin", "acos",
-                      "Abs", "pi", "E")
-
-
-def _sympy():
-    try:
-        import sympy
-    except ImportError:
-        raise ImportError("a formula potential needs sympy, which is not installed: pip install sympy "
-                          "(or pip install 'newtonopt[formula]')") from None
-    return sympy
 
 
 class ExpressionPotential(Potential):
-    """A potential given by a formula; value, gradient and Hessian are sympy's exact derivatives,
-    compiled to numpy (vectorized over leading axes)."""
+    """A potential given by a formula; value, gradient and Hessian are exact symbolic derivatives.
 
-    def __init__(self, expression: str, *, name: str | None = None, bounds=None):
-        sympy = _sympy()
-        if not isinstance(expression, str) or not expression.strip():
-            raise ValueError(f"expression must be a non-empty formula string, got {expression!r}")
-        if re.search(r"__|\blambda\b|\bimport\b|[;\[\]{}@`'\"\\]", expression):
-            raise ValueError(f"expression {expression!r} contains characters or words a formula does not need")
-        names = set(re.findall(r"[A-Za-z_][A-Za-z_0-9]*", expression))
-        variables = self._variables(names, expression)
-        local = {v: sympy.Symbol(v, real=True) for v in variables}
-        local.update({f: getattr(sympy, f) for f in _ALLOWED_FUNCTIONS})
-        unknown = names - set(local)
-        if unknown:
-            raise ValueError(f"expression {expression!r} uses unknown names {sorted(unknown)}; variables are x, y, z "
-                             f"or x0, x1, …; functions: {', '.join(_ALLOWED_FUNCTIONS)}")
-        try:
-            expr = sympy.parse_expr(expression.replace("^", "**"), local_dict=local, global_dict={
-                "Integer": sympy.Integer, "Float": sympy.Float, "Rational": sympy.Rational, "Symbol": sympy.Symbol},
-                evaluate=True)
-        except Exception as exc:
-            raise ValueError(f"expression {expression!r} could not be parsed: {exc}") from None
-        symbols = [local[v] for v in variables]
-        if not isinstance(expr, sympy.Expr) or expr.free_symbols - set(symbols):
-            raise ValueError(f"expression {expression!r} is not a formula in {variables}")
-        grad = [sympy.diff(expr, s) for s in symbols]
-        hess = [[sympy.diff(g, s) for s in symbols] for g in grad]
-        self.expression, self.variables = expression, variables
-        self._f = sympy.lambdify(symbols, expr, "numpy")
-        self._g = [sympy.lambdify(symbols, g, "numpy") for g in grad]
-        self._h = [[sympy.lambdify(symbols, h, "numpy") for h in row] for row in hess]
-        super().__init__(len(symbols), name=name or expression, bounds=bounds)
+    Parameters
+    ----------
+    expression : str
+        The formula, in the grammar of :mod:`newtonopt.formula`.
+    variables : sequence of str, optional
+        The variable names in coordinate order (default: x, y, z or x0, x1, …).
+    name : str, optional
+        A display name (default: the formula).
+    bounds : array_like of shape (dim, 2), optional
+        A box for plots.
 
-    @staticmethod
-    def _variables(names: set, expression: str) -> list[str]:
-        indexed = sorted((n for n in names if _INDEXED.match(n)), key=lambda n: int(n[1:]))
-        plain = [v for v in _XYZ if v in names]
-        if indexed and plain:
-            raise ValueError(f"expression {expression!r} mixes x, y, z with x0, x1, …: use one naming")
-        if indexed:
-            n = int(indexed[-1][1:]) + 1
-            return [f"x{i}" for i in range(n)]
-        if not plain:
-            raise ValueError(f"expression {expression!r} has no variable: use x, y, z or x0, x1, …")
-        return list(_XYZ[: _XYZ.index(plain[-1]) + 1])
+    Notes
+    -----
+    The gradient and the Hessian are derived on first use (reverse-mode symbolic differentiation,
+    :func:`newtonopt.formula.gradient`), so a formula in many variables is built at once and pays
+    for its Hessian only if one is asked for.
+    """
 
+    def __init__(self, expression: str, *, variables: Sequence[str] | None = None, name: str | None = None,
+                 bounds=None):
+        parsed = _formula.parse(expression, variables)
+        self.expression, self.variables, self.formula = expression, list(parsed.variables), parsed
+        self._value_program: _formula.Program | None = None
+        self._gradient_nodes: list | None = None
+        self._gradient_program: _formula.Program | None = None
+        self._hessian_program: _formula.Program | None = None
+        self._both_program: _formula.Program | None = None
+        super().__init__(parsed.dim, name=name or expression, bounds=bounds)
+
+    # ---------------------------------------------------------------- derivatives, built on first use
+    @property
+    def gradient_nodes(self) -> list:
+        """The expression graph of each partial derivative ∂V/∂x_i."""
+        if self._gradient_nodes is None:
+            self._gradient_nodes = _formula.gradient(self.formula.graph, self.formula.root, self.dim)
+        return self._gradient_nodes
+
+    def _gradient_code(self) -> _formula.Program:
+        if self._gradient_program is None:
+            self._gradient_program = _formula.Program(self.gradient_nodes)
+        return self._gradient_program
+
+    def _hessian_code(self) -> _formula.Program:
+        if self._hessian_program is None:
+            graph = self.formula.graph
+            rows = [_formula.gradient(graph, g, self.dim) for g in self.gradient_nodes]
+            self._hessian_program = _formula.Program([h for row in rows for h in row])
+        return self._hessian_program
+
+    # ---------------------------------------------------------------- evaluation
     def _columns(self, x):
         return [x[..., i] for i in range(self.dim)]
 
+    def _fill(self, target, values) -> None:
+        for i, v in enumerate(values):
+            target[..., i] = v  # a constant derivative broadcasts
+
     def _value(self, x):
-        return np.broadcast_to(np.asarray(self._f(*self._columns(x)), dtype=x.dtype), x.shape[:-1]).copy()
+        if self._value_program is None:
+            self._value_program = _formula.Program([self.formula.root])
+        (v,) = self._value_program(self._columns(x))
+        return np.broadcast_to(np.asarray(v, dtype=x.dtype), x.shape[:-1]).copy()
 
     def _gradient(self, x, out):
-        cols = self._columns(x)
-        for i, g in enumerate(self._g):
-            out[..., i] = g(*cols)  # a constant derivative broadcasts
+        self._fill(out, self._gradient_code()(self._columns(x)))
         return out
 
+    def _value_and_gradient(self, x, out):
+        # one program for V and ∇V, so the sub-expressions they share are evaluated once
+        if self._both_program is None:
+            self._both_program = _formula.Program([self.formula.root, *self.gradient_nodes])
+        v, *g = self._both_program(self._columns(x))
+        self._fill(out, g)
+        return np.broadcast_to(np.asarray(v, dtype=x.dtype), x.shape[:-1]).copy()
+
     def _hessian(self, x):
-        cols = self._columns(x)
+        entries = self._hessian_code()(self._columns(x))
         h = np.empty(x.shape + (self.dim,), dtype=x.dtype)
-        for i, row in enumerate(self._h):
-            for j, fn in enumerate(row):
-                h[..., i, j] = fn(*cols)
+        for k, v in enumerate(entries):
+            h[..., k // self.dim, k % self.dim] = v
         return h
 
 
-def potential_from_expression(expression: str, *, name: str | None = None, bounds=None) -> Potential:
-    """A potential from a formula in x, y, z (or x0, x1, …), e.g. ``'6*x**2 + 9*y**2 - 12*x - 14*y + 3'``.
+def potential_from_expression(expression: str, *, variables: Sequence[str] | None = None, name: str | None = None,
+                              bounds=None) -> Potential:
+    """A potential from a formula in x, y, z (or x0, x1, …, or names you declare).
 
-    The dimension is the number of variables (x, y, z in that order, or x0 … xN). Derivatives are
-    exact (sympy); only arithmetic and the functions sin, cos, tan, exp, log, sqrt, tanh, sinh, cosh,
-    atan, asin, acos, Abs and the constants pi, E are allowed.
+    Parameters
+    ----------
+    expression : str
+        E.g. ``'6*x**2 + 9*y**2 - 12*x - 14*y + 3'`` or ``'(1 - x)**2 + 100*(y - x**2)**2'``.
+        Numbers, the variables, + − * / ** (or ^), unary ±, parentheses, the constants pi and e,
+        and the functions exp, log, sqrt, sin, cos, tan, sinh, cosh, tanh, asin, acos, atan, abs.
+    variables : sequence of str, optional
+        Names of the coordinates in order, e.g. ``['a', 'b']``; the dimension is their number.
+    name : str, optional
+        A display name (default: the formula).
+    bounds : array_like of shape (dim, 2), optional
+        A box for plots.
+
+    Returns
+    -------
+    Potential
+        Value, gradient and Hessian are exact derivatives of the formula.
+
+    Raises
+    ------
+    ValueError
+        A formula outside the grammar or its limits, naming the offending piece and its column
+        (see :mod:`newtonopt.formula`). No text is ever evaluated as Python.
     """
-    return ExpressionPotential(expression, name=name, bounds=bounds)
+    return ExpressionPotential(expression, variables=variables, name=name, bounds=bounds)

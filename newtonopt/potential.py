@@ -187,12 +187,14 @@ class Potential:
                                  bounds=bounds, minima=minima, minimum_value=minimum_value)
 
     @classmethod
-    def from_expression(cls, expression: str, *, name: str | None = None, bounds=None) -> Potential:
-        """A potential from a formula in x, y, z (or x0, x1, …), differentiated exactly by sympy
-        (an optional dependency); see :func:`newtonopt.expression.potential_from_expression`."""
+    def from_expression(cls, expression: str, *, variables: Sequence[str] | None = None, name: str | None = None,
+                        bounds=None) -> Potential:
+        """A potential from a formula in x, y, z (or x0, x1, …, or declared ``variables``), with exact
+        derivatives; the text is parsed by a whitelisted grammar and never evaluated as Python.
+        See :func:`newtonopt.expression.potential_from_expression`."""
         from .expression import potential_from_expression
 
-        return potential_from_expression(expression, name=name, bounds=bounds)
+        return potential_from_expression(expression, variables=variables, name=name, bounds=bounds)
 
     # ------------------------------------------------------------------ internals
     def _prepare(self, x) -> np.ndarray:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._kernels import FLOAT64, blas_ddot, rowdot, vdot
+from .._kernels import rowdot, vdot
 from .._validation import nonnegative, positive
 from ..potential import Potential, validate_evaluation
 
@@ -57,7 +57,6 @@ class State:
         self.step = 0
         if shape:
             self._gsq = np.empty(shape, dtype=x.dtype)
-            self._gsq_scratch = np.empty(shape, dtype=x.dtype)
         self._gsq_step = -1
 
     @property
@@ -68,10 +67,10 @@ class State:
         """|∇V|² per particle at the current step, computed at most once per step."""
         if self._gsq_step != self.step:
             g = self.grad
-            if g.ndim == 1:  # a Python float: the ledger is float64 (BLAS called directly, see _kernels.vdot)
-                self._gsq = blas_ddot(g, g) if g.dtype is FLOAT64 else float(g.dot(g))
+            if g.ndim == 1:  # a Python float: the ledger is float64
+                self._gsq = rowdot(g, g)
             else:
-                rowdot(g, g, out=self._gsq, scratch=self._gsq_scratch)
+                rowdot(g, g, out=self._gsq)
             self._gsq_step = self.step
         return self._gsq
 
@@ -124,7 +123,7 @@ def kinetic_from(state: State, vec, scale, out_attr: str = "kinetic") -> None:
         if out is None:
             out = np.empty(state.particle_shape, dtype=vec.dtype)
             setattr(state, out_attr, out)
-        rowdot(vec, vec, out=out, scratch=state.__dict__.setdefault("_kin_scratch", np.empty_like(out)))
+        rowdot(vec, vec, out=out)
         np.multiply(out, scale, out=out)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import as_int
+from ..core.reductions import fold
 from ..potential import Potential
 from ._refine import newton_stationary
 
@@ -159,10 +160,13 @@ class LennardJones(Potential):
     def __init__(self, n_atoms: int = 13):
         self.n_atoms = as_int("n_atoms", n_atoms, low=2)
         self._i, self._j = np.triu_indices(self.n_atoms, k=1)
-        # Incidence matrix: atom a receives +f from pairs (a, ·) and −f from pairs (·, a).
-        self._incidence = np.zeros((self.n_atoms, len(self._i)))
-        self._incidence[self._i, np.arange(len(self._i))] = 1.0
-        self._incidence[self._j, np.arange(len(self._j))] = -1.0
+        # Atom a receives +f from its pairs (a, b > a) and −f from its pairs (b < a, a): for each atom the
+        # n − 1 pairs it belongs to, in order of the partner, and their signs (summed in a fixed order).
+        n, pair = self.n_atoms, np.empty((self.n_atoms, self.n_atoms), dtype=np.intp)
+        pair[self._i, self._j] = pair[self._j, self._i] = np.arange(len(self._i))
+        partners = [[b for b in range(n) if b != a] for a in range(n)]
+        self._atom_pairs = np.array([[pair[a, b] for b in partners[a]] for a in range(n)])
+        self._atom_signs = np.array([[1.0 if b > a else -1.0 for b in partners[a]] for a in range(n)])[..., None]
         super().__init__(3 * self.n_atoms, name=f"Lennard-Jones {self.n_atoms}",
                          minimum_value=LJ_GLOBAL_MINIMA.get(self.n_atoms))
 
@@ -180,20 +184,20 @@ class LennardJones(Potential):
     def _pairs(self, x):
         pos = x.reshape(x.shape[:-1] + (self.n_atoms, 3))
         d = pos[..., self._i, :] - pos[..., self._j, :]
-        r2 = np.einsum("...k,...k->...", d, d)
+        r2 = fold(d * d)
         return pos, d, r2
 
     def _value_and_gradient(self, x, out):
         pos, d, r2 = self._pairs(x)
         inv6 = 1.0 / (r2 * r2 * r2)
-        value = np.sum(4.0 * (inv6 * inv6 - inv6), axis=-1)
+        value = fold(4.0 * (inv6 * inv6 - inv6))
         # dV/dr · (1/r) = −24(2r⁻¹⁴ − r⁻⁸): the pair force along d.
         coef = -24.0 * (2.0 * inv6 * inv6 - inv6) / r2
         f = coef[..., None] * d
-        out[...] = np.matmul(self._incidence, f).reshape(out.shape)
+        out[...] = fold(self._atom_signs * f[..., self._atom_pairs, :], axis=-2).reshape(out.shape)
         return value
 
     def _value(self, x):
         _, _, r2 = self._pairs(x)
         inv6 = 1.0 / (r2 * r2 * r2)
-        return np.sum(4.0 * (inv6 * inv6 - inv6), axis=-1)
+        return fold(4.0 * (inv6 * inv6 - inv6))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import as_int, positive
+from ..core.reductions import fold
 from ..potential import Potential
 from ._refine import newton_stationary
 
@@ -56,12 +57,12 @@ class Rosenbrock(Potential):
         out[...] = 0.0
         out[..., :-1] = -2.0 * s - (4.0 * b) * head * r
         out[..., 1:] += (2.0 * b) * r
-        return np.sum(b * r * r + s * s, axis=-1)
+        return fold(b * r * r + s * s)
 
     def _value(self, x):
         head, tail = x[..., :-1], x[..., 1:]
         r = tail - head * head
-        return np.sum(self.b * r * r + (self.a - head) ** 2, axis=-1)
+        return fold(self.b * r * r + (self.a - head) ** 2)
 
     def _hessian(self, x):
         b = self.b
@@ -200,10 +201,10 @@ class Rastrigin(Potential):
         np.sin(phase, out=out)
         np.multiply(out, 2.0 * np.pi * self.A, out=out)
         out += 2.0 * x
-        return self.A * self.dim + np.sum(x * x - self.A * np.cos(phase), axis=-1)
+        return self.A * self.dim + fold(x * x - self.A * np.cos(phase))
 
     def _value(self, x):
-        return self.A * self.dim + np.sum(x * x - self.A * np.cos(2.0 * np.pi * x), axis=-1)
+        return self.A * self.dim + fold(x * x - self.A * np.cos(2.0 * np.pi * x))
 
     def _hessian(self, x):
         diag = 2.0 + 4.0 * np.pi**2 * self.A * np.cos(2.0 * np.pi * x)

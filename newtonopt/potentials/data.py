@@ -19,8 +19,9 @@ import numbers
 
 import numpy as np
 
-from .._kernels import n_particles
+from .._kernels import n_particles, rowdot
 from .._validation import _describe, as_int, nonnegative
+from ..core.reductions import fold, matvec, vecmat
 from ..potential import Minimum, Potential
 
 
@@ -130,7 +131,7 @@ class EmpiricalRisk(Potential):
     def _loss(self, theta, idx, out):
         value = self._batch_loss(theta, idx, out)
         if self.l2:
-            value = value + 0.5 * self.l2 * np.sum(theta * theta, axis=-1)
+            value = value + 0.5 * self.l2 * rowdot(theta, theta)
             if out is not None:
                 out += self.l2 * theta
         return value
@@ -429,17 +430,12 @@ class LeastSquares(EmpiricalRisk):
     def _batch_loss(self, theta, idx, out):
         Xb, yb = _gather(self.X, idx), _gather(self.y, idx)
         S = yb.shape[-1]
-        if Xb.ndim == 2:  # rows shared by every particle: matrix products for all of them at once
-            r = theta @ Xb.T
-            r -= yb
-            if out is not None:
-                np.matmul(r, Xb, out=out)
-                out /= S
-        else:  # per-particle rows
-            r = np.einsum("...sd,...d->...s", Xb, theta) - yb
-            if out is not None:
-                out[...] = np.einsum("...s,...sd->...d", r, Xb) / S
-        return 0.5 / S * np.sum(r * r, axis=-1)
+        # Xb is (S, d), rows shared by every particle, or (..., S, d), rows per particle; the products
+        # are fixed-order sums (core.reductions), not BLAS, so every CPU gives the same bits.
+        r = matvec(Xb, theta) - yb
+        if out is not None:
+            out[...] = vecmat(r, Xb) / S
+        return 0.5 / S * fold(r * r)
 
     def _hessian(self, x):
         return np.broadcast_to(self._H, x.shape + (self.dim,)).copy()
@@ -480,15 +476,10 @@ class LogisticRegression(EmpiricalRisk):
     def _batch_loss(self, theta, idx, out):
         Xb, yb = _gather(self.X, idx), _gather(self.y, idx)
         S = yb.shape[-1]
-        z = theta @ Xb.T if Xb.ndim == 2 else np.einsum("...sd,...d->...s", Xb, theta)
-        loss = np.sum(np.logaddexp(0.0, z) - yb * z, axis=-1) / S
+        z = matvec(Xb, theta)  # fixed-order sums, as in LeastSquares
+        loss = fold(np.logaddexp(0.0, z) - yb * z) / S
         if out is not None:
-            resid = _sigmoid(z) - yb
-            if Xb.ndim == 2:
-                np.matmul(resid, Xb, out=out)
-                out /= S
-            else:
-                out[...] = np.einsum("...s,...sd->...d", resid, Xb) / S
+            out[...] = vecmat(_sigmoid(z) - yb, Xb) / S
         return loss
 
     def _hessian(self, x):

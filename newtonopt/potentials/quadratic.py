@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._kernels import FLOAT64, blas_ddot, rowdot
+from .._kernels import rowdot
 from .._validation import _describe
+from ..core.reductions import vecmat
 from ..potential import Potential
 
 
@@ -56,7 +57,7 @@ class Quadratic(Potential):
         minima = ()
         if self._eigenvalues is not None and self._eigenvalues[0] > 0 and dim <= 100_000:
             xstar = -self._solve(b) if b is not None else np.zeros(dim)
-            vstar = self.c + (0.5 * float(b @ xstar) if b is not None else 0.0)
+            vstar = self.c + (0.5 * rowdot(b, xstar) if b is not None else 0.0)
             minima = [(xstar, vstar)]
         if bounds is None and dim == 2 and minima:
             centre = minima[0][0]
@@ -81,24 +82,17 @@ class Quadratic(Potential):
         if self.diagonal:
             np.multiply(x, self.A, out)  # out by position: cheaper for one small particle
         else:
-            np.matmul(x, self.A, out)  # A is symmetric: x·A = (A·x)ᵀ
+            out[...] = vecmat(x, self.A)  # A is symmetric: x·A = (A·x)ᵀ; fixed-order sums, no BLAS
         return out
 
     def _value_and_gradient(self, x, out):
         b = self.b
         # V = ½·x·(Ax) + b·x + c, reusing Ax before b is added.
         self._apply(x, out)
-        if x.ndim == 1:  # one particle: the fewest calls, since each costs about what its arithmetic does
-            dot = blas_ddot if x.dtype is FLOAT64 else np.dot  # see _kernels.vdot
-            value = 0.5 * dot(x, out)
-            if b is not None:
-                value += dot(x, b)
-                np.add(out, b, out)
-        else:
-            value = 0.5 * rowdot(x, out)
-            if b is not None:
-                value += rowdot(x, np.broadcast_to(b, x.shape))
-                np.add(out, b, out=out)
+        value = 0.5 * rowdot(x, out)
+        if b is not None:
+            value += rowdot(x, np.broadcast_to(b, x.shape))
+            np.add(out, b, out=out)
         return value + self.c if self.c else value
 
     def _value(self, x):

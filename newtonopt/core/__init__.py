@@ -1,0 +1,1 @@
+"""The leaf layer: arithmetic the package owns (fixed-order reductions). Imports nothing of newtonopt."""

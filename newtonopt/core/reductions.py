@@ -1,0 +1,148 @@
+"""Sums and dot products in an order the package writes down: the same bits on every CPU.
+
+BLAS (``ddot``, ``gemv``), ``einsum`` and numpy's SIMD reductions choose their summation order,
+and whether to fuse a multiply and an add, by processor, kernel and thread count. Every sum that
+is iterated or recorded in newtonopt goes through this module instead, which uses only
+elementwise IEEE additions and multiplications (each correctly rounded wherever it runs) in one
+fixed order, the *halving fold*:
+
+    while n > 1:  s[i] ← s[i] + s[i + ⌊n/2⌋]  for i < ⌊n/2⌋;  an odd last term moves to ⌊n/2⌋
+
+For n = 2 that is s₀ + s₁; for n = 3, (s₀ + s₁) + s₂; for n = 4, (s₀ + s₂) + (s₁ + s₃). The
+order depends only on n, so one particle alone, the same particle in an ensemble of any size or
+memory layout, any chunking and any thread count give the same bits. Its rounding error grows
+like log₂ n (as pairwise summation), and its cost is that of about two elementwise passes.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+
+#: Up to this many terms a one-particle sum is folded in Python floats (cheaper than numpy calls).
+_SCALAR_FOLD_MAX = 16
+
+
+def fold(terms: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Sum ``terms`` along ``axis`` in the halving order. ``terms`` is used as scratch and destroyed.
+
+    Parameters
+    ----------
+    terms : ndarray
+        Writable array of the terms; its values along ``axis`` are overwritten.
+    axis : int
+        The axis to sum over.
+
+    Returns
+    -------
+    ndarray
+        The sums, shape ``terms.shape`` without ``axis`` (a view into ``terms``).
+    """
+    s = np.moveaxis(terms, axis, -1)
+    n = s.shape[-1]
+    if n == 0:
+        return np.zeros(s.shape[:-1], dtype=s.dtype)
+    while n > 1:
+        h = n // 2
+        np.add(s[..., :h], s[..., h:2 * h], out=s[..., :h])
+        if n % 2:
+            s[..., h] = s[..., 2 * h]
+        n = h + n % 2
+    return s[..., 0]
+
+
+def _fold_list(values: list) -> float:
+    """The halving fold of a list of Python floats (the same order as :func:`fold`)."""
+    n = len(values)
+    if n == 0:
+        return 0.0
+    while n > 1:
+        h = n // 2
+        folded = [values[i] + values[i + h] for i in range(h)]
+        if n % 2:
+            folded.append(values[2 * h])
+        values, n = folded, h + n % 2
+    return values[0]
+
+
+def total(terms, axis: int = -1):
+    """Sum of ``terms`` along ``axis`` in the halving order; ``terms`` is not modified."""
+    terms = np.asarray(terms)
+    if not np.issubdtype(terms.dtype, np.inexact):
+        terms = terms.astype(np.float64)
+    return fold(np.array(terms, copy=True), axis)
+
+
+_local = threading.local()
+
+
+def workspace(shape: tuple, dtype) -> np.ndarray:
+    """A scratch array of ``shape`` and ``dtype``, reused by later calls in the same thread.
+
+    Per thread, so particles split over threads never share one; the few most recent shapes
+    are kept, so a run's reductions allocate nothing after the first step.
+    """
+    pool = getattr(_local, "pool", None)
+    if pool is None:
+        pool = _local.pool = {}
+    key = (shape, np.dtype(dtype))
+    buffer = pool.pop(key, None)
+    if buffer is None:
+        buffer = np.empty(shape, dtype=dtype)
+        while len(pool) >= 4:
+            pool.pop(next(iter(pool)))
+    pool[key] = buffer  # most recently used last
+    return buffer
+
+
+def rowdot(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None, scratch: np.ndarray | None = None):
+    """Per-particle dot product Σₖ aₖ·bₖ over the last axis, in the halving order.
+
+    Parameters
+    ----------
+    a, b : ndarray
+        Shapes ``(..., dim)`` (broadcastable).
+    out : ndarray, optional
+        Where to write the result, shape ``(...)``.
+    scratch : ndarray, optional
+        Work space of the broadcast shape of ``a`` and ``b``; by default a per-thread
+        :func:`workspace`, so repeated calls allocate nothing of the problem's size.
+
+    Returns
+    -------
+    float or ndarray
+        A Python float for one particle (1-D inputs), else an array of shape ``(...)``.
+    """
+    if a.ndim == 1 and b.ndim == 1:
+        if a.shape[0] <= _SCALAR_FOLD_MAX and a.dtype == np.float64 and b.dtype == np.float64:
+            return _fold_list([p * q for p, q in zip(a.tolist(), b.tolist())])  # Python floats are IEEE float64
+    if scratch is None:
+        scratch = workspace(np.broadcast_shapes(a.shape, b.shape), np.result_type(a.dtype, b.dtype))
+    result = fold(np.multiply(a, b, out=scratch))
+    if result.ndim == 0:
+        return float(result)
+    if out is None:
+        return result.copy()
+    out[...] = result
+    return out
+
+
+def norm(a: np.ndarray):
+    """Per-particle Euclidean norm √(Σₖ aₖ²) over the last axis, in the halving order."""
+    return np.sqrt(rowdot(a, a))
+
+
+def matvec(A: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """``A·x`` per particle: (A·x)ᵢ = Σⱼ Aᵢⱼ xⱼ with each sum in the halving order.
+
+    ``A`` has shape ``(m, n)`` (or ``(..., m, n)``), ``x`` shape ``(..., n)``; the result has shape
+    ``(..., m)``. It costs an (…, m, n) array of products: this is for the small dense matrices of
+    the library's potentials, not for large linear algebra.
+    """
+    return fold(A * x[..., None, :])
+
+
+def vecmat(x: np.ndarray, A: np.ndarray) -> np.ndarray:
+    """``x·A`` per particle: (x·A)ⱼ = Σᵢ xᵢ Aᵢⱼ, each sum in the halving order."""
+    return fold(x[..., :, None] * A, axis=-2)

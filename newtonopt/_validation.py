@@ -24,16 +24,46 @@ def _describe(value) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def as_parameter(name: str, value, *, low=None, high=None, low_open=False, high_open=False):
+def _real_array(name: str, value) -> np.ndarray:
+    """``value`` as a float64 array, refusing what would be converted silently or lossily.
+
+    ``np.asarray(value, dtype=float)`` parses strings ('0.1' → 0.1), drops imaginary parts (with a
+    warning at most) and turns booleans into 0/1: each hides a mistake, so each is a TypeError here.
+    """
+    kind = "a real number or an array of real numbers"
+    if isinstance(value, (str, bytes)):
+        raise TypeError(f"{name} must be {kind}, got the string {_describe(value)}")
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError):  # ragged nested sequences
+        raise TypeError(f"{name} must be {kind}, got {_describe(value)}") from None
+    if arr.dtype.kind == "O":  # e.g. a list mixing Python and numpy numbers: each element must be real
+        if not all(isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_)) for v in arr.flat):
+            raise TypeError(f"{name} must be {kind}, got {_describe(value)}")
+        return arr.astype(np.float64)
+    if arr.dtype.kind == "c":
+        raise TypeError(f"{name} must be real, got the complex value {_describe(value)}: take .real explicitly "
+                        "if the imaginary part is meant to be dropped")
+    if arr.dtype.kind == "b":
+        raise TypeError(f"{name} must be {kind}, got the booleans {_describe(value)}")
+    if arr.dtype.kind not in "iuf":
+        raise TypeError(f"{name} must be {kind}, got {_describe(value)} (dtype {arr.dtype})")
+    return arr.astype(np.float64, copy=False)
+
+
+def as_parameter(name: str, value, *, low=None, high=None, low_open=False, high_open=False,
+                 scalar: bool = False):
     """Return ``value`` as a float (scalar) or a float64 array, checked against a range.
 
     ``low``/``high`` are inclusive bounds unless ``low_open``/``high_open``. A
     :class:`~newtonopt.schedules.Schedule` is returned as it is, after checking
-    its first value; later values are checked when they are used.
+    its first value; later values are checked when they are used. Strings,
+    booleans and complex numbers are TypeErrors (never parsed, cast or
+    truncated); ``scalar=True`` refuses arrays too.
     """
     from .schedules import Schedule
 
-    if isinstance(value, Schedule):
+    if isinstance(value, Schedule) and not scalar:
         as_parameter(f"{name} (its value at step 0)", value(0), low=low, high=high, low_open=low_open,
                      high_open=high_open)
         return value
@@ -41,13 +71,12 @@ def as_parameter(name: str, value, *, low=None, high=None, low_open=False, high_
         raise TypeError(f"{name} must be a real number, got {_describe(value)}")
     if isinstance(value, numbers.Real):
         arr = np.float64(value)
-        scalar = True
+        is_scalar = True
     else:
-        try:
-            arr = np.asarray(value, dtype=np.float64)
-        except (TypeError, ValueError):
-            raise TypeError(f"{name} must be a real number or an array of them, got {_describe(value)}") from None
-        scalar = arr.ndim == 0
+        arr = _real_array(name, value)
+        is_scalar = arr.ndim == 0
+        if scalar and not is_scalar:
+            raise TypeError(f"{name} must be a real number, got an array of shape {arr.shape}")
     bad = ~np.isfinite(arr)
     if low is not None:
         bad |= (arr <= low) if low_open else (arr < low)
@@ -63,18 +92,21 @@ def as_parameter(name: str, value, *, low=None, high=None, low_open=False, high_
             need = f"{'<' if high_open else '<='} {high}"
         else:
             need = "finite"
-        if scalar:
-            raise ValueError(f"{name} must be finite and {need}, got {_describe(value)}")
+        need = "finite" if need == "finite" else f"finite and {need}"
+        if is_scalar:
+            raise ValueError(f"{name} must be {need}, got {_describe(value)}")
         index = tuple(int(i) for i in np.argwhere(bad)[0])
         raise ValueError(
-            f"{name} must be finite and {need} for every particle, got {_describe(arr[index])} at index {index}"
+            f"{name} must be {need} for every particle, got {_describe(arr[index])} at index {index}"
         )
-    return float(arr) if scalar else arr
+    return float(arr) if is_scalar else arr
 
 
 def as_int(name: str, value, *, low=None) -> int:
     """Return ``value`` as an int, rejecting bools, floats with a fraction and values below ``low``."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+    if isinstance(value, (bool, np.bool_)):  # a bool is an Integral in Python, but never a count
+        raise TypeError(f"{name} must be an integer, got {_describe(value)}")
+    if not isinstance(value, numbers.Integral):
         if isinstance(value, numbers.Real) and float(value).is_integer() and np.isfinite(value):
             value = int(value)
         else:
@@ -96,3 +128,34 @@ def nonnegative(name, value):
 def fraction(name, value):
     """A value in [0, 1): momentum-like coefficients."""
     return as_parameter(name, value, low=0.0, high=1.0, high_open=True)
+
+
+def as_seed(name: str, value):
+    """Check a noise ``seed`` when the method is built: None, a numpy Generator, an int >= 0, or an
+    array of such ints (one per particle, checked against the ensemble when the run starts).
+
+    Returned unchanged (an array as an integer ndarray), so that the streams it keys are those it
+    keyed before this check existed.
+    """
+    if value is None or isinstance(value, np.random.Generator):
+        return value
+    kind = "an int >= 0, an array of them (one per particle), a numpy Generator or None"
+    if isinstance(value, (bool, np.bool_, str, bytes)) or (isinstance(value, numbers.Number)
+                                                          and not isinstance(value, numbers.Integral)):
+        raise TypeError(f"{name} must be {kind}, got {_describe(value)}")
+    if isinstance(value, numbers.Integral):
+        if value < 0:
+            raise ValueError(f"{name} must be a non-negative int, got {value}")
+        return value
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be {kind}, got {_describe(value)}") from None
+    if arr.dtype.kind not in "iu":
+        raise TypeError(f"{name} must be {kind}, got {_describe(value)} (dtype {arr.dtype})")
+    if arr.ndim == 0:
+        return as_seed(name, arr.item())
+    if np.any(arr < 0):
+        index = tuple(int(i) for i in np.argwhere(arr < 0)[0])
+        raise ValueError(f"{name} must be non-negative for every particle, got {arr[index]} at index {index}")
+    return arr

@@ -156,6 +156,9 @@ def cg_bound(kappa: float, k: int) -> float:
 def tuned_gradient_descent(potential: Potential, x) -> dict:
     """lr = 2/(L + μ): the constant step that balances the softest and the stiffest mode."""
     c = curvature(potential, x)
+    if c.L <= 0:  # no positive curvature at all (a maximum): no step size follows from it
+        raise ValueError(f"tuned gradient descent needs a positive curvature at x; the Hessian there has no "
+                         f"positive eigenvalue (the highest is {c.L:.6g})")
     if c.mu <= 0:
         return {"lr": 1.0 / c.L}
     return {"lr": 2.0 / (c.L + c.mu)}

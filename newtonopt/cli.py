@@ -98,20 +98,46 @@ def build_potential(text: str, dim: int | None):
             entry = lookup("potential", key, POTENTIALS)
         except ValueError as exc:
             raise UsageError(str(exc)) from None
-        V = entry.make(dim)
-        return V, entry.start(V), entry.lr
+        try:
+            V = entry.make(dim)
+            return V, entry.start(V), entry.lr
+        except (ValueError, TypeError) as exc:  # e.g. lennard-jones --dim 1: n_atoms must be >= 2
+            raise UsageError(f"--potential {key}" + ("" if dim is None else f" --dim {dim}") + f": {exc}") from None
+        except MemoryError:
+            raise UsageError(f"--dim {dim} is too large for {key}: not enough memory") from None
     from .expression import potential_from_expression
 
     try:
         V = potential_from_expression(text)
     except ImportError as exc:
         raise UsageError(str(exc)) from None
-    except ValueError as exc:
-        raise UsageError(f"--potential: {exc}") from None
+    except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError) as exc:
+        # A bad formula is bad input, whatever layer noticed it: one line, never a traceback.
+        raise UsageError(f"--potential: {exc or type(exc).__name__}") from None
     return V, np.zeros(V.dim), 1e-3
 
 
 # ------------------------------------------------------------------------------------------------ commands
+def _check_output(flag: str, path: str | None) -> None:
+    """Refuse an output path whose folder does not exist before any work is done (a long run would be lost)."""
+    if path is None:
+        return
+    target = Path(path)
+    if target.is_dir():
+        raise UsageError(f"{flag}: {path!r} is a folder; give a file name")
+    folder = target.parent
+    if not folder.is_dir():
+        raise UsageError(f"{flag}: the folder {str(folder)!r} does not exist")
+
+
+def _write(flag: str, path: str, write) -> None:
+    """Run ``write()``, reporting an OSError (permissions, a full disk) as one line."""
+    try:
+        write()
+    except OSError as exc:
+        raise UsageError(f"{flag}: could not write {path!r}: {exc.strerror or exc}") from None
+
+
 def cmd_list(args) -> int:
     print("potentials (--potential NAME, or a formula in x, y, z such as '6*x**2 + 9*y**2 - 12*x'):")
     for name, entry in POTENTIALS.items():
@@ -147,6 +173,7 @@ def _figure(comparison, path: Path, title: str) -> None:
 def cmd_demo(args) -> int:
     from .compare import compare
 
+    _check_output("--out", args.out)
     V, x0, lr = build_potential("rosenbrock", None)
     methods = {
         "gradient descent": build_method("gd", {}, lr),
@@ -163,7 +190,8 @@ def cmd_demo(args) -> int:
     result = compare(V, methods, x0, n_steps=args.steps, gtol=1e-6)
     print(result.table())
     out = Path(args.out) if args.out else Path.cwd() / DEMO_FIGURE
-    _figure(result, out, "Rosenbrock from (−1.2, 1): same start, same stopping rule")
+    _write("--out", str(out), lambda: _figure(result, out, "Rosenbrock from (−1.2, 1): same start, same stopping "
+                                                            "rule"))
     print(f"\nwrote {out}")
     return 0
 
@@ -185,28 +213,41 @@ def cmd_compare(args) -> int:
         raise UsageError(f"--steps must be >= 0, got {args.steps}")
     if args.gtol is not None and not args.gtol > 0:
         raise UsageError(f"--gtol must be > 0, got {args.gtol}")
+    for flag, path in (("--csv", args.csv), ("--json", args.json), ("--plot", args.plot)):
+        _check_output(flag, path)
     methods = {}
     for label, name, params in parse_methods(args.methods):
         if args.tuned and name.lower() in ("gd", "heavyball", "nesterov") and not params:
-            methods[label] = _tuned(name.lower(), V, x0)
+            try:
+                methods[label] = _tuned(name.lower(), V, x0)
+            except (ValueError, TypeError) as exc:  # e.g. the Hessian at x0 is not positive definite
+                raise UsageError(f"--tuned {name} at x0 = {np.asarray(x0).tolist()}: {exc}") from None
         else:
             methods[label] = build_method(name, params, lr)
-    result = compare(V, methods, x0, n_steps=args.steps, gtol=args.gtol)
+    try:
+        result = compare(V, methods, x0, n_steps=args.steps, gtol=args.gtol)
+    except (ValueError, TypeError) as exc:  # refused before any run started (e.g. V not finite at x0)
+        raise UsageError(f"compare: {exc}") from None
     print(result.table())
     if args.csv:
         records = result.to_records()
-        with open(args.csv, "w", newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=list(records[0]))
-            writer.writeheader()
-            writer.writerows(records)
+
+        def write_csv():
+            with open(args.csv, "w", newline="") as fh:
+                writer = csv.DictWriter(fh, fieldnames=list(records[0]))
+                writer.writeheader()
+                writer.writerows(records)
+
+        _write("--csv", args.csv, write_csv)
         print(f"wrote {args.csv}")
     if args.json:
-        Path(args.json).write_text(json.dumps({"potential": V.name, "x0": np.asarray(x0).tolist(),
-                                               "gtol": args.gtol, "n_steps": args.steps,
-                                               "rows": result.to_records()}, indent=2))
+        text = json.dumps({"potential": V.name, "x0": np.asarray(x0).tolist(), "gtol": args.gtol,
+                           "n_steps": args.steps, "rows": result.to_records()}, indent=2)
+        _write("--json", args.json, lambda: Path(args.json).write_text(text))
         print(f"wrote {args.json}")
     if args.plot:
-        _figure(result, Path(args.plot), f"{V.name}: same start, same stopping rule")
+        _write("--plot", args.plot, lambda: _figure(result, Path(args.plot), f"{V.name}: same start, same stopping "
+                                                                              "rule"))
         print(f"wrote {args.plot}")
     return 0
 
@@ -233,11 +274,12 @@ def cmd_explore(args) -> int:
         raise UsageError(f"--lr must be > 0, got {lr}")
     if not 0 <= args.momentum < 1:
         raise UsageError(f"--momentum must be in [0, 1), got {args.momentum}")
+    _check_output("--out", args.out)
     interactive = matplotlib.get_backend().lower() not in ("agg", "pdf", "svg", "ps", "cairo", "template")
     fig = explore(V, x0, lr=lr, momentum=args.momentum, method=method, show=interactive)
     if not interactive:
         out = Path(args.out or "newtonopt_explorer.png")
-        fig.savefig(out, dpi=110)
+        _write("--out", str(out), lambda: fig.savefig(out, dpi=110))
         print(f"no display here (matplotlib backend {matplotlib.get_backend()!r}): wrote a snapshot to {out}")
     return 0
 
@@ -305,7 +347,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except UsageError as exc:
-        print(f"newtonopt: error: {exc}", file=sys.stderr)
+        text = re.sub(r"\s*\n\s*", "; ", str(exc).strip())  # one line on stderr, whatever the message held
+        print(f"newtonopt: error: {text}", file=sys.stderr)
         return 2
 
 

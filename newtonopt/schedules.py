@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from ._validation import _describe, as_int, positive
+from ._validation import as_int, as_parameter
 
 
 class Schedule:
@@ -31,10 +31,14 @@ class Schedule:
     __hash__ = None
 
 
-def _value(name, value):
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
-        raise TypeError(f"{name} must be a finite number, got {_describe(value)}")
-    return float(value)
+def _value(name: str, value) -> float:
+    """A schedule's value parameter: one finite real number (a string, complex, bool or array is a TypeError)."""
+    return as_parameter(name, value, scalar=True)
+
+
+def positive(name: str, value) -> float:
+    """A schedule's rate or factor: one real number > 0."""
+    return as_parameter(name, value, low=0.0, low_open=True, scalar=True)
 
 
 class Constant(Schedule):

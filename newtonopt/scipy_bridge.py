@@ -126,7 +126,10 @@ def scipy_minimize(potential: Potential, x0, method: str = "CG", *, gtol: float 
     Returns
     -------
     Trajectory
-        ``x`` holds x0 and every iterate; ``x_final`` is scipy's ``res.x``; ``n_steps`` is
+        ``status`` is 'converged' when the shared rule ‖∇V‖₂ ≤ gtol was met or scipy reports
+        success by its own criteria (the message then says so, with the gradient norm reached),
+        'diverged' when V became non-finite, 'max_steps' at ``maxiter``, and otherwise 'failed'
+        with scipy's message. ``x`` holds x0 and every iterate; ``x_final`` is scipy's ``res.x``; ``n_steps`` is
         ``res.nit``; ``counts`` are scipy's ``nfev``/``njev``/``nhev`` (counted by the potential
         and checked against scipy's); ``evaluations`` the cumulative gradient evaluations at each
         iterate. ``kinetic_energy`` and ``dissipated`` are NaN and ``p`` is None: these methods
@@ -192,8 +195,11 @@ def scipy_minimize(potential: Potential, x0, method: str = "CG", *, gtol: float 
             status, message = "converged", f"‖∇V‖ ≤ gtol reached at iteration {nit} (scipy: {res.message})"
         elif not np.isfinite(res.fun):
             status, message = "diverged", f"V became non-finite (scipy: {res.message})"
-        elif res.success and gtol is None:
+        elif res.success:  # scipy's own verdict (Nelder–Mead's xatol/fatol, say): reported, not overruled
             status, message = "converged", f"scipy: {res.message}"
+            if gtol is not None:
+                message += (f" (by scipy's own criteria: ‖∇V‖ = {gnorms[-1]:.3g} has not reached the shared "
+                            f"gtol = {gtol:g})")
         elif maxiter is not None and nit >= maxiter:
             status, message = "max_steps", f"reached maxiter = {maxiter} (scipy: {res.message})"
         else:

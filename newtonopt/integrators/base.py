@@ -75,6 +75,17 @@ class State:
         return self._gsq
 
 
+def _per_particle_arrays(params: dict):
+    """``(name, array)`` for every hyperparameter given as an array (``betas[0]`` for a pair's entries)."""
+    for name, value in params.items():
+        if isinstance(value, (tuple, list)):
+            for i, v in enumerate(value):
+                if isinstance(v, np.ndarray) and v.ndim:
+                    yield f"{name}[{i}]", v
+        elif isinstance(value, np.ndarray) and value.ndim:
+            yield name, value
+
+
 def particle_parameter(value, shape: tuple, dtype, name: str):
     """A hyperparameter ready to broadcast against arrays of shape ``shape + (dim,)``.
 
@@ -143,8 +154,32 @@ class Integrator:
     #: step sizes...): what a snapshot must keep for a run to be resumed bitwise.
     state_fields: tuple = ()
 
+    def check_ensemble(self, x_shape: tuple) -> None:
+        """Refuse a per-particle parameter (or seed array) whose shape is not the ensemble's.
+
+        Called by :meth:`init` and :meth:`resume` before anything is evaluated, so a mismatch is one
+        clear message at the start of a run rather than a broadcasting error at some later step.
+
+        Parameters
+        ----------
+        x_shape : tuple
+            The shape of the positions, ``(*ensemble_shape, dim)``.
+
+        Raises
+        ------
+        ValueError
+            Naming the parameter, its shape and the ensemble's shape.
+        """
+        shape = tuple(x_shape[:-1])
+        for name, value in _per_particle_arrays(self.params()):
+            if value.shape != shape:
+                raise ValueError(f"{name} has shape {value.shape}, but the ensemble has shape {shape} (x0 has shape "
+                                 f"{tuple(x_shape)}): a per-particle parameter needs the ensemble's leading shape "
+                                 "x0.shape[:-1]")
+
     def init(self, potential: Potential, x: np.ndarray) -> State:
         """Evaluate the potential at ``x`` (validating its output) and build the state."""
+        self.check_ensemble(x.shape)
         grad = np.empty_like(x)
         value = potential._counted_value_and_gradient(x, grad)
         validate_evaluation(potential, x, value, grad)
@@ -175,6 +210,7 @@ class Integrator:
 
     def resume(self, potential: Potential, snap: dict) -> State:
         """Rebuild a State from :meth:`snapshot` without evaluating the potential."""
+        self.check_ensemble(np.shape(snap["x"]))
         x = np.array(snap["x"], order="F" if snap["x"].ndim > 1 else "C")
         grad = np.array(snap["grad"], dtype=x.dtype, order="F" if x.ndim > 1 else "C")
         value = np.array(snap["value"]) if x.ndim > 1 else np.float64(snap["value"])

@@ -5,8 +5,28 @@ from __future__ import annotations
 import numpy as np
 
 from .._kernels import rowdot
-from .._validation import as_int, fraction, positive
+from .._validation import _describe, as_int, as_parameter, positive
 from .base import Integrator, State, book_dissipation
+
+
+def _check_not_above(name: str, value, limit_name: str, limit) -> None:
+    """``value <= limit`` element-wise (scalars or per-particle arrays; schedules are left to their use)."""
+    if not all(isinstance(v, (float, np.ndarray)) for v in (value, limit)):
+        return
+    try:
+        bad = np.asarray(value) > np.asarray(limit)
+    except ValueError:  # two arrays that do not broadcast; the ensemble check names them at the start
+        return
+    if not np.any(bad):
+        return
+    if bad.ndim == 0:
+        raise ValueError(f"{name} must be <= {limit_name}, got {name}={_describe(value)}, {limit_name}="
+                         f"{_describe(limit)}")
+    index = tuple(int(i) for i in np.argwhere(bad)[0])
+    v = np.broadcast_to(value, bad.shape)[index]
+    lim = np.broadcast_to(limit, bad.shape)[index]
+    raise ValueError(f"{name} must be <= {limit_name} for every particle, got {name}={_describe(v)}, "
+                     f"{limit_name}={_describe(lim)} at index {index}")
 
 
 class FIRE(Integrator):
@@ -32,6 +52,10 @@ class FIRE(Integrator):
     ----------
     dt, maxstep, dtmax, Nmin, finc, fdec, astart, fa, a
         ASE's names and defaults: 0.1, 0.2, 1.0, 5, 1.1, 0.5, 0.1, 0.99 and the initial mixing a = 0.1.
+        Each is checked against its meaning, for scalars and per-particle arrays alike: dt, maxstep,
+        dtmax > 0 with dt ≤ dtmax (the step starts at dt and grows up to dtmax); Nmin an integer ≥ 0;
+        finc > 1 (grow the step) and 0 < fdec < 1 (cut it); 0 < fa < 1 (the mixing decays);
+        0 < astart ≤ 1 and 0 ≤ a ≤ 1 (mixing fractions).
 
     Notes
     -----
@@ -54,11 +78,14 @@ class FIRE(Integrator):
         self.maxstep = positive("maxstep", maxstep)
         self.dtmax = positive("dtmax", dtmax)
         self.Nmin = as_int("Nmin", Nmin, low=0)
-        self.finc = positive("finc", finc)
-        self.fdec = positive("fdec", fdec)
-        self.astart = fraction("astart", astart)
-        self.fa = positive("fa", fa)
-        self.a = fraction("a", a)
+        # A factor on the wrong side of 1 turns FIRE's feedback around (fdec = 2 grows the step on every
+        # uphill move until it overflows), so each is held to its meaning.
+        self.finc = as_parameter("finc", finc, low=1.0, low_open=True)
+        self.fdec = as_parameter("fdec", fdec, low=0.0, high=1.0, low_open=True, high_open=True)
+        self.astart = as_parameter("astart", astart, low=0.0, high=1.0, low_open=True)
+        self.fa = as_parameter("fa", fa, low=0.0, high=1.0, low_open=True, high_open=True)
+        self.a = as_parameter("a", a, low=0.0, high=1.0)
+        _check_not_above("dt", self.dt, "dtmax", self.dtmax)
 
     @property
     def time_step(self):

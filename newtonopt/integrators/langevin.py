@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import nonnegative
+from .._validation import as_seed, nonnegative
 from ..noise import CounterNormal, fixed_seed, seed_keys
 from .base import (
     NewtonianIntegrator,
@@ -69,7 +69,7 @@ class Langevin(NewtonianIntegrator):
     def __init__(self, dt, mass=1.0, friction=1.0, temperature=1.0, seed=None):
         super().__init__(dt, mass, friction)
         self.temperature = nonnegative("temperature", temperature)
-        self.seed = fixed_seed(seed)  # fixed now, so at_step() copies share the stream
+        self.seed = fixed_seed(as_seed("seed", seed))  # fixed now, so at_step() copies share the stream
 
     def params(self) -> dict:
         return {**super().params(), "temperature": self.temperature, "seed": self.seed}

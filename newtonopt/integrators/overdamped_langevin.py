@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._kernels import rowdot, vdot
-from .._validation import nonnegative, positive
+from .._validation import as_seed, nonnegative, positive
 from ..noise import CounterNormal, fixed_seed, seed_keys
 from .base import Integrator, State, book_dissipation, particle_parameter, particle_scalar
 
@@ -54,7 +54,7 @@ class OverdampedLangevin(Integrator):
         self.dt = positive("dt", dt)
         self.friction = positive("friction", friction)
         self.temperature = nonnegative("temperature", temperature)
-        self.seed = fixed_seed(seed)
+        self.seed = fixed_seed(as_seed("seed", seed))
 
     @classmethod
     def from_ml(cls, lr, temperature, seed=None) -> OverdampedLangevin:

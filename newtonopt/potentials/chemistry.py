@@ -6,7 +6,7 @@ import numpy as np
 
 from .._validation import as_int
 from ..core.reductions import fold
-from ..potential import Potential
+from ._base import LibraryPotential
 from ._refine import newton_stationary
 
 # Müller & Brown (1979), Table 1.
@@ -18,7 +18,7 @@ _MB_X = (1.0, 0.0, -0.5, -1.0)
 _MB_Y = (0.0, 0.5, 1.5, 1.0)
 
 
-class MullerBrown(Potential):
+class MullerBrown(LibraryPotential):
     r"""The Müller–Brown surface, V(x, y) = Σₖ Aₖ·exp(aₖ(x − x⁰ₖ)² + bₖ(x − x⁰ₖ)(y − y⁰ₖ) + cₖ(y − y⁰ₖ)²).
 
     The standard two-dimensional model of a chemical reaction: three minima, MA ≈ (−0.558, 1.442)
@@ -35,6 +35,9 @@ class MullerBrown(Potential):
     """
 
     _MINIMA = ((-0.558, 1.442), (0.623, 0.028), (-0.050, 0.467))
+    # Far out (|x| ≳ 1e154) an exponent a·dx² + b·dx·dy + c·dy² can evaluate to inf − inf; the three wells'
+    # forms are negative definite and the fourth term's positive definite, so V there is +inf.
+    _nan_value_is_infinite = True
     _SADDLES = ((-0.822, 0.624), (0.212, 0.293))
 
     def __init__(self):
@@ -142,7 +145,7 @@ LJ_GLOBAL_MINIMA = {2: -1.0, 3: -3.0, 4: -6.0, 5: -9.103852, 6: -12.712062, 7: -
                     19: -72.659782, 20: -77.177043}
 
 
-class LennardJones(Potential):
+class LennardJones(LibraryPotential):
     r"""A cluster of n atoms interacting pairwise by V(r) = 4(r⁻¹² − r⁻⁶) (reduced units ε = σ = 1).
 
     Positions are flattened: x has shape (..., 3·n_atoms) as (x₁, y₁, z₁, x₂, …). A pair has its
@@ -156,6 +159,9 @@ class LennardJones(Potential):
     Global optimization by basin-hopping and the lowest energy structures of Lennard-Jones clusters
     containing up to 110 atoms. J. Phys. Chem. A 101, 5111-5116.
     """
+
+    # r⁻¹² − r⁻⁶ is inf − inf when two atoms coincide (r² rounds to 0), where V is +inf.
+    _nan_value_is_infinite = True
 
     def __init__(self, n_atoms: int = 13):
         self.n_atoms = as_int("n_atoms", n_atoms, low=2)

@@ -10,11 +10,11 @@ import numpy as np
 
 from .._validation import as_int, positive
 from ..core.reductions import fold
-from ..potential import Potential
+from ._base import LibraryPotential
 from ._refine import newton_stationary
 
 
-class Rosenbrock(Potential):
+class Rosenbrock(LibraryPotential):
     r"""Rosenbrock's valley, V(x) = Σᵢ b·(xᵢ₊₁ − xᵢ²)² + (a − xᵢ)², i = 1 … dim − 1.
 
     A long, curved, flat-bottomed valley: easy to find, hard to follow. The global minimum is
@@ -79,7 +79,7 @@ class Rosenbrock(Potential):
         return hess
 
 
-class Himmelblau(Potential):
+class Himmelblau(LibraryPotential):
     r"""Himmelblau's function, V(x, y) = (x² + y − 11)² + (x + y² − 7)².
 
     Four minima, all with V = 0: (3, 2), (−2.805118, 3.131313), (−3.779310, −3.283186) and
@@ -125,7 +125,7 @@ class Himmelblau(Potential):
         return h
 
 
-class Beale(Potential):
+class Beale(LibraryPotential):
     r"""Beale's function, V(x, y) = (1.5 − x + xy)² + (2.25 − x + xy²)² + (2.625 − x + xy³)².
 
     A sharp valley with flat plateaus; the global minimum V = 0 is at (3, 0.5).
@@ -177,7 +177,7 @@ class Beale(Potential):
         return h
 
 
-class Rastrigin(Potential):
+class Rastrigin(LibraryPotential):
     r"""Rastrigin's function, V(x) = A·dim + Σᵢ (xᵢ² − A·cos 2πxᵢ).
 
     An egg crate on a bowl: a local minimum near every integer point, the global one V = 0 at the

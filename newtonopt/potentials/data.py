@@ -22,7 +22,8 @@ import numpy as np
 from .._kernels import n_particles, rowdot
 from .._validation import _describe, as_int, nonnegative
 from ..core.reductions import fold, matvec, vecmat
-from ..potential import Minimum, Potential
+from ..potential import Minimum
+from ._base import LibraryPotential
 
 
 def _check_data(X, y, *, y_kind: str = "real"):
@@ -89,7 +90,7 @@ def _gather(M, idx):
     return M if idx is None else M[idx]
 
 
-class EmpiricalRisk(Potential):
+class EmpiricalRisk(LibraryPotential):
     r"""Base class of data losses: V(θ) = (1/n)·Σᵢ ℓ(θ; xᵢ, yᵢ) + ½·l2·|θ|².
 
     ``value``/``gradient`` are over the full data set; :meth:`minibatch` gives a stochastic view.
@@ -184,7 +185,7 @@ class EmpiricalRisk(Potential):
         return MinibatchView(self, batch_size, seed, replace=replace, shared=shared)
 
 
-class MinibatchView(Potential):
+class MinibatchView(LibraryPotential):
     r"""The loss of ``parent`` seen through random minibatches of ``batch_size`` samples.
 
     Each gradient evaluation uses the next batch of a random permutation of the data, so within an

@@ -7,10 +7,10 @@ import numpy as np
 from .._kernels import rowdot
 from .._validation import _describe
 from ..core.reductions import vecmat
-from ..potential import Potential
+from ._base import LibraryPotential
 
 
-class Quadratic(Potential):
+class Quadratic(LibraryPotential):
     """V(x) = ½·xᵀAx + bᵀx + c, a system of harmonic springs with stiffness matrix A.
 
     Parameters

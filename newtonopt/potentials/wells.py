@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import nonnegative, positive
-from ..potential import Potential
+from ._base import LibraryPotential
 
 
-class DoubleWell(Potential):
+class DoubleWell(LibraryPotential):
     r"""A tilted double well, V(x, y) = h·(x² − 1)² + t·x + ½·k·y².
 
     For 0 < t < 8h/(3√3) there are two minima on the x-axis at the outer real roots of the cubic

@@ -10,7 +10,9 @@ resumed at step k continues bitwise, since no generator state has to be saved.
 The bits come from SplitMix64 (Steele, Lea & Flood 2014), whose output function
 passes BigCrush; each key starts its own SplitMix64 sequence at a hashed offset.
 Uniforms with 53 random bits are turned into normals by the Box–Muller transform
-(Box & Muller 1958), both values of each pair used.
+(Box & Muller 1958), both values of each pair used. Its ln, sin and cos are the package's own
+(:mod:`newtonopt.core.elementary`: + − × ÷ in a fixed order), not numpy's SIMD kernels, so
+the noise, and a thermostat's run, is the same on every CPU.
 """
 
 from __future__ import annotations
@@ -19,11 +21,12 @@ import numbers
 
 import numpy as np
 
+from .core.elementary import log_into, sincos_turns_into
+
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
 _S30, _S27, _S31, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11)
-_TWO_PI = 2.0 * np.pi
 
 
 def _mix(z: np.ndarray, scratch: np.ndarray | None = None) -> np.ndarray:
@@ -113,7 +116,11 @@ class CounterNormal:
         self._scratch = np.empty_like(self._base)
         self._offset = np.empty(shape + (1,), dtype=np.uint64)
         self._u = np.empty(shape + (2 * self.pairs,), dtype=np.float64)
-        self._r = np.empty(shape + (self.pairs,), dtype=np.float64)
+        half = shape + (self.pairs,)
+        self._r, self._sin, self._cos = (np.empty(half) for _ in range(3))
+        self._work = [np.empty(half) for _ in range(3)]  # scratch of the package's own ln, sin and cos
+        self._exponent = np.empty(half, dtype=np.int32)
+        self._flags = [np.empty(half, dtype=bool) for _ in range(2)]
         self._step_stride = np.uint64((2 * self.pairs * int(_GOLDEN)) % 2**64)
 
     def fill(self, step: int, out: np.ndarray) -> np.ndarray:
@@ -128,13 +135,12 @@ class CounterNormal:
         np.add(bits, np.uint64(1), out=bits)  # 1 … 2⁵³: the uniform lies in (0, 1], so log is finite
         np.multiply(bits, 2.0**-53, out=u)
         u1, u2 = u[..., : self.pairs], u[..., self.pairs:]
-        np.log(u1, out=r)
+        a, b, c = self._work
+        log_into(u1, r, a, b, c, self._exponent, self._flags[0])  # not np.log: its SIMD kernel varies by CPU
         np.multiply(r, -2.0, out=r)
         np.sqrt(r, out=r)
-        np.multiply(u2, _TWO_PI, out=u2)
+        sincos_turns_into(u2, self._sin, self._cos, a, b, c, *self._flags)  # sin 2πu₂, cos 2πu₂
         d, p = self.dim, self.pairs
-        np.cos(u2[..., : d - p], out=u1[..., : d - p])
-        np.multiply(u1[..., : d - p], r[..., : d - p], out=out[..., p:])
-        np.sin(u2, out=u2)
-        np.multiply(u2, r, out=out[..., :p])
+        np.multiply(self._cos[..., : d - p], r[..., : d - p], out=out[..., p:])
+        np.multiply(self._sin, r, out=out[..., :p])
         return out

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 
 from ._validation import as_int, as_parameter
+from .core.elementary import integer_power, ln
 
 
 class Schedule:
@@ -63,7 +64,7 @@ class StepDecay(Schedule):
         self.every = as_int("every", every, low=1)
 
     def __call__(self, step):
-        return self.initial * self.factor ** (step // self.every)
+        return self.initial * integer_power(self.factor, step // self.every)
 
     def params(self):
         return {"initial": self.initial, "factor": self.factor, "every": self.every}
@@ -77,7 +78,7 @@ class Exponential(Schedule):
         self.rate = positive("rate", rate)
 
     def __call__(self, step):
-        return self.initial * self.rate**step
+        return self.initial * integer_power(self.rate, step)
 
     def params(self):
         return {"initial": self.initial, "rate": self.rate}
@@ -136,7 +137,7 @@ class Logarithmic(Schedule):
         self.c = positive("c", c)
 
     def __call__(self, step):
-        return self.c / math.log(step + math.e)
+        return self.c / ln(step + math.e)
 
     def params(self):
         return {"c": self.c}

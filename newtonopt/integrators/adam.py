@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import fraction, nonnegative, positive
+from ..core.elementary import integer_power
 from ._adaptive import move_and_book, with_weight_decay
 from .base import Integrator, State, particle_parameter, particle_scalar
 
@@ -88,10 +89,11 @@ class Adam(Integrator):
         state.dt = particle_scalar(self.lr, shape, "lr")
 
     def _bias(self, state: State, count: int):
-        bc1 = 1.0 - state.b1**count
-        bc2 = 1.0 - state.b2**count
+        # βᵏ by exact products and √ (IEEE), not pow: the same bits on every CPU
+        bc1 = 1.0 - integer_power(state.b1, count)
+        bc2 = 1.0 - integer_power(state.b2, count)
         step_size = state.lr_s / bc1
-        bc2_sqrt = bc2**0.5
+        bc2_sqrt = np.sqrt(bc2)
         shape = state.particle_shape
         return (particle_parameter(-step_size if np.ndim(step_size) else -float(step_size), shape, state.x.dtype,
                                    "lr"),

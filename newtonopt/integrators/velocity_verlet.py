@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..core.elementary import exp
 from .base import (
     NewtonianIntegrator,
     State,
@@ -70,11 +71,11 @@ class VelocityVerlet(NewtonianIntegrator):
         dt = particle_scalar(self.dt, shape, "dt")
         mass = particle_scalar(self.mass, shape, "mass")
         friction = particle_scalar(self.friction, shape, "friction")
-        c = np.exp(-np.asarray(friction) * np.asarray(dt) / (2.0 * np.asarray(mass)))
+        c = exp(-np.asarray(friction) * np.asarray(dt) / (2.0 * np.asarray(mass)))  # the package's own exp
         state.damped = bool(np.any(np.asarray(friction) > 0))
         state.c = particle_parameter(c if np.ndim(c) else float(c), shape, dtype, "friction")
-        state.half_loss = 1.0 - c * c if np.ndim(c) else 1.0 - float(c) ** 2
-        state.c2 = c * c if np.ndim(c) else float(c) ** 2
+        state.half_loss = 1.0 - c * c
+        state.c2 = c * c
         state.half_dt = particle_parameter(0.5 * np.asarray(dt) if np.ndim(dt) else 0.5 * dt, shape, dtype, "dt")
         inv_m = 1.0 / np.asarray(mass) if np.ndim(mass) else 1.0 / mass
         state.dt_over_m = particle_parameter(np.asarray(dt) * inv_m if np.ndim(dt) or np.ndim(mass)

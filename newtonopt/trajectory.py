@@ -403,7 +403,7 @@ class RecordSink:
 
     def arrays(self) -> dict:
         """The rows written whole, as read-only memory maps."""
-        if self.layout is None:  # nothing reached the disk
+        if self.layout is None or self.rows == 0:  # nothing reached the disk whole
             return {}
         return read_rows(self.folder, finished=True)[0]
 

@@ -356,22 +356,34 @@ def simulate(potential: Potential, integrator: Integrator, x0, n_steps: int = 10
     every : int
         Record every ``every``-th step (the last step is always recorded).
     callback : callable, optional
-        ``callback(state)`` after each step; returning True stops the run
-        (status 'stopped').
+        ``callback(state)`` after each step; returning True or raising
+        StopIteration (scipy's convention) stops the run (status 'stopped').
     record_to : path, optional
         Stream the record to this folder as it is made (one raw binary file per
         field plus JSON metadata; no pickle), so a record larger than memory is
         kept whole; the returned Trajectory reads it back lazily (memory maps),
-        and so does :meth:`Trajectory.load` on the folder.
+        and so does :meth:`Trajectory.load` on the folder. If a write fails (a
+        full disk), the run ends there with status 'failed' and a message saying
+        so, keeps every record (in memory) and stays resumable; the folder is
+        cut back to the blocks written whole and reads as an unfinished run.
 
     Returns
     -------
     Trajectory
         Never raises once started: divergence (non-finite or exploding V),
         Ctrl-C (status 'interrupted': the first Ctrl-C ends the run after the
-        current step, a second one at once) and errors raised by the potential
-        or the callback (status 'failed', with a warning) all return what was
-        recorded.
+        current step, a second one at once), errors raised by the potential
+        or the callback and failed writes to ``record_to`` (status 'failed',
+        with a warning) all return what was recorded.
+
+    Raises
+    ------
+    TypeError, ValueError
+        Before the run starts, for a bad argument: a ragged or non-finite x0,
+        or a Trajectory x0 that cannot be continued (no saved state, recorded
+        by another method or on a potential of another dimension, or a saved
+        state whose shapes do not fit), each with a message saying what was
+        expected.
 
     Notes
     -----

@@ -166,7 +166,7 @@ class Trajectory:
         ------
         ValueError
             When ``second`` does not continue ``first``: another potential (name or
-            dimension), method or parameters, another recording policy, or a first
+            dimension), method or parameters, or a first
             record that is not, bit for bit, ``first``'s last one (step, time, position
             and ledger) and ``first``'s saved state.
         """
@@ -301,12 +301,10 @@ def _check_continues(first: Trajectory, second: Trajectory) -> None:
     if a != b:
         diff = sorted(k for k in a.keys() | b.keys() if a.get(k) != b.get(k))
         refuse(f"the parameters differ: {diff[0]} = {a.get(diff[0])!r} in first, {b.get(diff[0])!r} in second")
-    if (first.x is None) != (second.x is None) or (first.p is None) != (second.p is None):
-        refuse(f"first recorded {first.record!r}, second {second.record!r}")
     # Not p: it is derived from the step's coefficients, which a scheduled method configures anew at the seam.
     for name in ("t", "x", "potential_energy", "kinetic_energy", "dissipated", "grad_norm"):
         u, v = getattr(first, name), getattr(second, name)
-        if u is not None and not _same_bits(u[-1], v[0]):
+        if u is not None and v is not None and not _same_bits(u[-1], v[0]):
             refuse(f"second's first record differs from first's last one in {name!r}: it did not start from "
                    "first's final state")
     state = first.final_state or {}
@@ -320,7 +318,12 @@ def _same_bits(u, v) -> bool:
 
 
 def _jsonable_params(params: dict) -> dict:
-    return {k: _jsonable(v) for k, v in params.items()}
+    """The parameters as saved (JSON: tuples and arrays become lists), so a loaded run compares equal."""
+    params = {k: _jsonable(v) for k, v in params.items()}
+    try:
+        return json.loads(json.dumps(params))
+    except (TypeError, ValueError):  # a parameter JSON cannot hold: compare it as it is
+        return params
 
 
 def _jsonable(value):
@@ -378,7 +381,7 @@ class RecordSink:
                 self._append(self.folder / f"{name}.bin",
                              np.ascontiguousarray(a[:rows], dtype=self.layout[name]["dtype"]))
         except OSError as exc:
-            self.error = exc
+            self.error = exc.with_traceback(None)  # its frames would keep the refused block alive
             self._cut_back()
             return False
         self.rows += rows
@@ -421,7 +424,7 @@ class RecordSink:
                 np.savez(fh, **arrays)
             tmp.replace(self.folder / "final.npz")
         except OSError as exc:
-            self.error = exc
+            self.error = exc.with_traceback(None)  # its frames would keep the refused block alive
             self._cut_back()
             return False
         return True

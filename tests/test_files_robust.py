@@ -331,9 +331,11 @@ def _damage(folder, rng):
 def test_fuzzed_folders_load_consistently_or_raise_value_error(pristine, tmp_path):
     rng = np.random.default_rng(2024)
     outcomes = {"loaded": 0, "refused": 0}
-    for trial in range(150):
+    for trial in range(300):
         folder = tmp_path / f"f{trial}"
         shutil.copytree(pristine, folder)
+        if rng.random() < 0.3:  # as if the run had been killed: the loader reads to the last complete row
+            (folder / "final.npz").unlink()
         for _ in range(int(rng.integers(1, 3))):
             _damage(folder, rng)
         try:
@@ -358,7 +360,7 @@ def test_fuzzed_folders_load_consistently_or_raise_value_error(pristine, tmp_pat
         assert np.all(np.diff(traj.step) > 0)
         outcomes["loaded"] += 1
         shutil.rmtree(folder)
-    assert outcomes["loaded"] > 10 and outcomes["refused"] > 50, outcomes
+    assert outcomes["loaded"] > 20 and outcomes["refused"] > 100, outcomes
 
 
 def test_fuzzed_npz_files_load_consistently_or_raise_value_error(tmp_path):

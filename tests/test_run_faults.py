@@ -5,6 +5,7 @@ takes, and a ragged x0 / a resume on another potential / a saved state of the wr
 """
 
 import errno
+import gc
 import json
 import os
 import signal
@@ -133,8 +134,11 @@ def tiny_tmpfs(tmp_path):
     done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=200k", "tmpfs", str(mount)], capture_output=True)
     if done.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
-    yield mount
-    subprocess.run(["umount", str(mount)], capture_output=True)
+    try:
+        yield mount
+    finally:
+        gc.collect()  # memory maps of files on the tmpfs keep it busy
+        subprocess.run(["umount", str(mount)], capture_output=True)
 
 
 def test_a_real_full_disk_ends_the_run_resumably(tiny_tmpfs, tmp_path, monkeypatch):
@@ -148,6 +152,7 @@ def test_a_real_full_disk_ends_the_run_resumably(tiny_tmpfs, tmp_path, monkeypat
     on_disk = no.Trajectory.load(tiny_tmpfs / "run")
     assert on_disk.n_records % 16 == 0 and 0 < on_disk.n_records <= part.n_records
     np.testing.assert_array_equal(on_disk.x, whole.x[: on_disk.n_records])
+    del on_disk  # its memory maps would keep the tmpfs busy
     rest = no.simulate(V, method(), part, n_steps=2000 - part.n_steps, record_to=tmp_path / "rest")
     assert_same(no.Trajectory.join(part, rest), whole)
 

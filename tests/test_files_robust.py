@@ -245,6 +245,14 @@ def test_join_accepts_the_true_continuation():
     np.testing.assert_array_equal(joined.x, whole.x)
 
 
+def test_join_accepts_a_continuation_recorded_with_another_policy():
+    # Recording is not part of the run: a 'scalars' run continued with record='all' joins (without x).
+    first = heavy_ball_run(record="scalars")
+    joined = no.Trajectory.join(first, no.simulate(V, no.HeavyBall(0.05, 0.8), first, n_steps=20))
+    np.testing.assert_array_equal(joined.potential_energy, heavy_ball_run(n=40).potential_energy)
+    assert joined.x is None
+
+
 def test_join_refuses_another_run_ending_at_the_same_step():
     # Today this is accepted: the seam only compared step numbers.
     first, other = heavy_ball_run(), heavy_ball_run(x0=(0.5, 0.5))

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ._io import block_rows, check_state
 from ._validation import _describe, as_int, positive
 from .integrators.base import Integrator, State
 from .potential import Potential
@@ -35,7 +36,13 @@ def prepare_start(potential: Potential, x0) -> np.ndarray:
     """Validate x0 and return a private float copy; ensembles in Fortran order (contiguous columns)."""
     if isinstance(x0, numbers.Real) and not isinstance(x0, bool):
         x0 = np.array([x0], dtype=np.float64)
-    arr = np.asarray(x0)
+    try:
+        arr = np.asarray(x0)
+    except ValueError:  # numpy refuses a ragged nest of sequences
+        lengths = [len(row) if hasattr(row, "__len__") else "a number" for row in list(x0)[:6]]
+        raise ValueError(f"x0 must be a rectangular array of shape ({potential.dim},) or (n, {potential.dim}) for "
+                         f"{potential.name}, got a ragged sequence whose rows have lengths {lengths}"
+                         + (" ..." if len(x0) > 6 else "")) from None
     if arr.dtype == object or not (np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)):
         raise TypeError(f"x0 must be an array of real numbers, got {_describe(x0)}")
     dtype = arr.dtype if np.issubdtype(arr.dtype, np.floating) else np.float64
@@ -50,10 +57,25 @@ def prepare_start(potential: Potential, x0) -> np.ndarray:
     return np.array(arr, dtype=dtype, order="F" if arr.ndim > 1 else "C", copy=True)
 
 
+def _row_bytes(fields: dict) -> int:
+    return sum(8 * int(np.prod(shp)) for shp, _ in fields.values())
+
+
 def _block_rows(fields: dict, max_rows: int) -> int:
-    """Rows per block of records: about 4 MiB, at least 16, at most what the run can make."""
-    row_bytes = sum(8 * int(np.prod(shp)) for shp, _ in fields.values())
-    return int(min(max_rows, max(16, (1 << 22) // max(row_bytes, 1))))
+    """Rows per streamed block of records: about 4 MiB, at least 16, at most what the run can make."""
+    return block_rows(_row_bytes(fields), max_rows)
+
+
+class _RecordWriteError(Exception):
+    """The disk refused a block of records; the recorder has kept it (and the current row) in memory."""
+
+
+def _with_disk_rows(sink: RecordSink, memory: dict) -> dict:
+    """The rows a failed sink wrote whole, followed by those kept in memory (one array per field)."""
+    disk = sink.arrays()
+    if not disk:
+        return memory
+    return {name: None if memory[name] is None else np.concatenate([disk[name], memory[name]]) for name in memory}
 
 
 def _record_fields(integrator: Integrator, state: State, mode: str) -> dict:
@@ -69,34 +91,50 @@ def _record_fields(integrator: Integrator, state: State, mode: str) -> dict:
 
 
 class _Recorder:
-    """Collects the records of an ensemble according to the recording policy, into preallocated blocks of rows."""
+    """Collects the records of an ensemble according to the recording policy, into one preallocated block.
+
+    Without a sink the block is the record itself: it starts at up to 64 MiB (or the rows the
+    run can make) and grows in place (``ndarray.resize``, a realloc) when full, and is trimmed
+    in place at the end, so the peak memory is the record's size, not twice it as when blocks
+    were concatenated. With a sink the block holds about 4 MiB and is streamed and reused.
+    """
 
     def __init__(self, mode: str, every: int, integrator: Integrator, state: State, n_steps: int,
                  sink: RecordSink | None = None):
         self.mode, self.integrator, self.sink = mode, integrator, sink
         self.fields = _record_fields(integrator, state, mode)
-        self.block_rows = _block_rows(self.fields, 2 if mode == "final" else n_steps // every + 2)
-        self.blocks: list[dict] = []
-        self.filled = 0  # rows used in the last block
+        self.max_rows = 2 if mode == "final" else n_steps // every + 2
+        self.capacity = (_block_rows(self.fields, self.max_rows) if sink is not None else
+                         int(min(self.max_rows, max(16, (64 << 20) // max(_row_bytes(self.fields), 1)))))
+        self.block = {name: np.empty((self.capacity,) + shp, dtype=dt) for name, (shp, dt) in self.fields.items()}
+        self.filled = 0  # rows used in the block
+        self.failed: RecordSink | None = None  # the sink, once the disk refused a block
+        self._unreported = False
         self.last_step = -1
         self.first_order = integrator.order == 1
 
-    def _row(self):
-        if self.mode == "final" and self.blocks and self.filled == 2:
+    def _resize(self, rows: int) -> None:
+        for a in self.block.values():  # no view of the block outlives a row's assignment
+            a.resize((rows,) + a.shape[1:], refcheck=False)
+        self.capacity = rows
+
+    def _row(self) -> int:
+        if self.mode == "final" and self.filled == 2:
             self.filled = 1  # overwrite the previous final row
-        if self.sink is not None and self.blocks and self.filled == self.block_rows:
-            self.sink.write(self.blocks[-1], self.filled)  # stream the full block, then reuse it
-            self.filled = 0
-        if not self.blocks or self.filled == self.block_rows:
-            self.blocks.append({name: np.empty((self.block_rows,) + shp, dtype=dt)
-                                for name, (shp, dt) in self.fields.items()})
-            self.filled = 0
+        elif self.filled == self.capacity:
+            if self.sink is not None and self.sink.write(self.block, self.filled):
+                self.filled = 0  # streamed: reuse the block
+            else:
+                if self.sink is not None:  # the disk refused the block: keep it, end the run after this row
+                    self.failed, self.sink, self._unreported = self.sink, None, True
+                self._resize(max(self.filled + 1, min(self.max_rows, 2 * self.capacity)))
         i = self.filled
         self.filled += 1
-        return self.blocks[-1], i
+        return i
 
     def record(self, state: State) -> None:
-        block, i = self._row()
+        i = self._row()
+        block = self.block
         block["step"][i] = state.step
         block["t"][i] = state.t
         block["V"][i] = state.value
@@ -108,19 +146,18 @@ class _Recorder:
             if "p" in block:
                 block["p"][i] = self.integrator.physical_momentum(state)
         self.last_step = state.step
+        if self._unreported:
+            self._unreported = False
+            raise _RecordWriteError
 
     def arrays(self) -> dict:
         if self.sink is not None:
-            self.sink.write(self.blocks[-1], self.filled)
-            return self.sink.arrays()
-        out = {}
-        for name in ("step", "t", "V", "K", "D", "g", "x", "p"):
-            if name not in self.fields:
-                out[name] = None
-                continue
-            parts = [b[name] for b in self.blocks[:-1]] + [self.blocks[-1][name][: self.filled]]
-            out[name] = parts[0].copy() if len(parts) == 1 else np.concatenate(parts)
-        return out
+            if self.sink.write(self.block, self.filled):
+                return self.sink.arrays()
+            self.failed, self.sink = self.sink, None
+        self._resize(self.filled)  # in place: the block becomes the record
+        out = {name: self.block.get(name) for name in ("step", "t", "V", "K", "D", "g", "x", "p")}
+        return out if self.failed is None else _with_disk_rows(self.failed, out)
 
 
 class _ParticleRecorder:
@@ -146,14 +183,16 @@ class _ParticleRecorder:
         self.ps = bytearray() if "p" in self.fields else None
         self._x_source = self._x_bytes = None
         self.rows = 0
+        self.failed: RecordSink | None = None  # the sink, once the disk refused a block
         self.last_step = -1
         self.first_order = integrator.order == 1
 
     def record(self, state: State) -> None:
         if self.rows == 2 and self.mode == "final":
             self._truncate(1)  # keep the first record; this one replaces the previous final record
-        elif self.sink is not None and self.rows == self.block_rows:
-            self._flush()
+        elif self.sink is not None and self.rows == self.block_rows and not self._flush():
+            self.record(state)  # the disk refused the block: keep it and this row in memory, then end the run
+            raise _RecordWriteError
         self.scalars += self._pack(state.step, state.t, state.value, 0.0 if self.first_order else state.kinetic,
                                    state.dissipated, math.sqrt(state.grad_sq()))
         if self.xs is not None:
@@ -182,15 +221,19 @@ class _ParticleRecorder:
                 block[name] = view.copy() if copy else view
         return block
 
-    def _flush(self) -> None:
-        self.sink.write(self._block(copy=True), self.rows)
-        self._truncate(0)
+    def _flush(self) -> bool:
+        """Stream the rows and empty the buffers; False (rows kept, sink dropped) when the disk refused them."""
+        if self.sink.write(self._block(copy=True), self.rows):
+            self._truncate(0)
+            return True
+        self.failed, self.sink = self.sink, None
+        return False
 
     def arrays(self) -> dict:
-        if self.sink is not None:
-            self._flush()
+        if self.sink is not None and self._flush():
             return self.sink.arrays()
-        return {"x": None, "p": None, **self._block(copy=False)}
+        out = {"x": None, "p": None, **self._block(copy=False)}
+        return out if self.failed is None else _with_disk_rows(self.failed, out)
 
 
 class _Watch:
@@ -313,22 +356,34 @@ def simulate(potential: Potential, integrator: Integrator, x0, n_steps: int = 10
     every : int
         Record every ``every``-th step (the last step is always recorded).
     callback : callable, optional
-        ``callback(state)`` after each step; returning True stops the run
-        (status 'stopped').
+        ``callback(state)`` after each step; returning True or raising
+        StopIteration (scipy's convention) stops the run (status 'stopped').
     record_to : path, optional
         Stream the record to this folder as it is made (one raw binary file per
         field plus JSON metadata; no pickle), so a record larger than memory is
         kept whole; the returned Trajectory reads it back lazily (memory maps),
-        and so does :meth:`Trajectory.load` on the folder.
+        and so does :meth:`Trajectory.load` on the folder. If a write fails (a
+        full disk), the run ends there with status 'failed' and a message saying
+        so, keeps every record (in memory) and stays resumable; the folder is
+        cut back to the blocks written whole and reads as an unfinished run.
 
     Returns
     -------
     Trajectory
         Never raises once started: divergence (non-finite or exploding V),
         Ctrl-C (status 'interrupted': the first Ctrl-C ends the run after the
-        current step, a second one at once) and errors raised by the potential
-        or the callback (status 'failed', with a warning) all return what was
-        recorded.
+        current step, a second one at once), errors raised by the potential
+        or the callback and failed writes to ``record_to`` (status 'failed',
+        with a warning) all return what was recorded.
+
+    Raises
+    ------
+    TypeError, ValueError
+        Before the run starts, for a bad argument: a ragged or non-finite x0,
+        or a Trajectory x0 that cannot be continued (no saved state, recorded
+        by another method or on a potential of another dimension, or a saved
+        state whose shapes do not fit), each with a message saying what was
+        expected.
 
     Notes
     -----
@@ -349,12 +404,8 @@ def simulate(potential: Potential, integrator: Integrator, x0, n_steps: int = 10
     resumed_from = x0 if isinstance(x0, Trajectory) else None
     if resumed_from is None:
         x = prepare_start(potential, x0)
-    elif resumed_from.final_state is None:
-        raise ValueError("x0: this Trajectory has no final state to resume from (it was not made by simulate)")
-    elif not resumed_from.resumable:
-        raise ValueError(f"x0: this Trajectory cannot be resumed bitwise: {resumed_from.message}")
-    elif resumed_from.method != type(integrator).__name__:
-        raise ValueError(f"x0 was recorded by {resumed_from.method}, but the integrator is {type(integrator).__name__}")
+    else:
+        _check_resume(potential, integrator, resumed_from)
     sink = None if record_to is None else RecordSink(Path(record_to))
 
     counts_before = dict(potential.counts)
@@ -404,23 +455,103 @@ def simulate(potential: Potential, integrator: Integrator, x0, n_steps: int = 10
             message = (f"interrupted after step {state.step} (KeyboardInterrupt)" if state.step == k else
                        f"interrupted during step {state.step + 1} (KeyboardInterrupt); the state may be partly "
                        "updated")
+        except StopIteration:
+            if state.step == k:  # raised after the step (by the callback): scipy's way of asking to stop
+                status, message = "stopped", f"stopped by the callback (StopIteration) at step {k}"
+            else:  # raised inside the step (say, an exhausted data iterator): the state may be partly updated
+                status, message = "failed", f"step {k} raised StopIteration"
+                _warn_failed(message, state.step)
+        except _RecordWriteError:  # the row is recorded and the state consistent: the run ends here
+            status, message = "failed", ""
         except Exception as exc:  # a failing potential or callback must not lose the run
             status = "failed"
             message = f"step {max(k, first + 1)} raised {type(exc).__name__}: {exc}"
-            warnings.warn(f"simulate: {message}; returning the {state.step} steps recorded so far",
-                          RuntimeWarning, stacklevel=2)
+            _warn_failed(message, state.step)
         consistent = state.step == k
         if recorder.last_step != state.step:
-            recorder.record(state)
+            try:
+                recorder.record(state)
+            except _RecordWriteError:
+                pass  # reported below, from the sink's error
     if status is None:
         status = "max_steps"
-    traj = _build(potential, integrator, state, recorder, watch, status, message, counts_before, record, every)
+    rows = recorder.arrays()  # a last write to the sink, which may fail too
+    if sink is not None and sink.error is not None:
+        status, message = "failed", _write_failure(sink, state.step, status, message)
+        warnings.warn(f"simulate: {message}", RuntimeWarning, stacklevel=2)
+    traj = _build(potential, integrator, state, rows, watch, status, message, counts_before, record, every)
     traj.final_state = integrator.snapshot(state)
     traj.resumable = consistent
     traj.potential_state = potential.get_state() if hasattr(potential, "get_state") else None
-    if sink is not None:
-        sink.finish(traj)
+    if sink is not None and sink.error is None and not sink.finish(traj):
+        traj.message = _write_failure(sink, state.step, traj.status, traj.message, final=True)
+        traj.status = "failed"
+        warnings.warn(f"simulate: {traj.message}", RuntimeWarning, stacklevel=2)
     return traj
+
+
+def _warn_failed(message: str, steps: int) -> None:
+    warnings.warn(f"simulate: {message}; returning the {steps} steps recorded so far", RuntimeWarning, stacklevel=3)
+
+
+def _write_failure(sink: RecordSink, step: int, status: str, message: str, final: bool = False) -> str:
+    """The message of a run whose record_to folder could not be written (a full disk)."""
+    err = f"{type(sink.error).__name__}: {sink.error}"
+    if final:
+        return (f"{message}; but writing final.npz to {str(sink.folder)!r} failed ({err}): the folder reads as an "
+                "unfinished run and this Trajectory cannot be resumed from it; save it elsewhere with "
+                "Trajectory.save, or resume from this Trajectory itself")
+    ended = "" if status == "failed" and not message else f" (the run had ended: {status}"
+    ended += f", {message})" if ended and message else (")" if ended else "")
+    return (f"writing the record to {str(sink.folder)!r} failed at step {step} ({err}){ended}: the run stopped "
+            f"there; every record is in this Trajectory (in memory), the folder holds the first {sink.rows} whole; "
+            "free some space and resume with simulate(..., x0=this Trajectory, record_to=a new folder)")
+
+
+def _check_resume(potential: Potential, integrator: Integrator, traj: Trajectory) -> None:
+    """Refuse, with a message saying why, a Trajectory that cannot be continued on ``potential`` by ``integrator``."""
+    if traj.final_state is None:
+        why = traj.message if traj.status == "interrupted" else "it was not made by simulate"
+        raise ValueError(f"x0: this Trajectory has no final state to resume from ({why})")
+    if not traj.resumable:
+        raise ValueError(f"x0: this Trajectory cannot be resumed bitwise: {traj.message}")
+    if traj.method != type(integrator).__name__:
+        raise ValueError(f"x0 was recorded by {traj.method}, but the integrator is {type(integrator).__name__}")
+    snap = traj.final_state
+    x = np.asarray(snap.get("x"))
+    if x.ndim == 0 or x.dtype.kind != "f":
+        raise ValueError(f"x0: the saved state's positions must be a float array of shape (..., dim), got "
+                         f"{_describe(snap.get('x'))}")
+    if x.shape[-1] != potential.dim:
+        raise ValueError(f"x0: the Trajectory's positions have shape {x.shape} (dim {x.shape[-1]}), but "
+                         f"{potential.name} has dim {potential.dim}: resume on the potential the run was recorded on")
+    check_state(snap, x.shape, "x0")
+    for name, shape in _state_shapes(integrator, x).items():
+        saved = np.shape(snap[name])
+        if saved != shape:
+            raise ValueError(f"x0: the saved state's {name!r} has shape {saved}, but {type(integrator).__name__} "
+                             f"on positions of shape {x.shape} keeps it with shape {shape}")
+
+
+def _state_shapes(integrator: Integrator, x: np.ndarray) -> dict:
+    """The shape of each of the integrator's state fields for positions like ``x``.
+
+    Found by setting up a probe with one coordinate per particle (so it costs one value per
+    particle): a field shaped like the probe's positions is per coordinate, one shaped like
+    its particles is per particle, anything else has a fixed shape.
+    """
+    particles = x.shape[:-1]
+    probe_x = np.zeros(particles + (1,), dtype=x.dtype)
+    probe = State(probe_x, np.zeros_like(probe_x), np.zeros(particles) if particles else np.float64(0.0))
+    try:
+        integrator._setup(probe)
+    except Exception:  # pragma: no cover - a method whose setup needs more: the generic checks stand
+        return {}
+    shapes = {}
+    for name in integrator.state_fields:
+        shape = np.shape(getattr(probe, name, None))
+        shapes[name] = x.shape if shape == probe_x.shape else shape
+    return shapes
 
 
 def _divergence_cause(potential: Potential, integrator: Integrator, x0_first) -> str:
@@ -441,8 +572,7 @@ def _divergence_cause(potential: Potential, integrator: Integrator, x0_first) ->
     return "the step is probably too large for the curvature: try a smaller lr or dt"
 
 
-def _build(potential, integrator, state, recorder, watch, status, message, counts_before, record, every):
-    rows = recorder.arrays()
+def _build(potential, integrator, state, rows, watch, status, message, counts_before, record, every):
     shape = state.particle_shape
     div, conv = watch.diverged_step, watch.converged_step
     particle_status = np.full(shape, status if status in ("stopped", "interrupted", "failed") else "max_steps",

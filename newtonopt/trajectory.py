@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
 
-_ARRAY_FIELDS = ("t", "step", "x", "p", "potential_energy", "kinetic_energy", "dissipated", "grad_norm",
-                 "x_final", "value_final", "grad_norm_final", "particle_status", "converged_step", "diverged_step",
-                 "evaluations")
-_META_FIELDS = ("status", "message", "n_steps", "counts", "method", "params", "potential", "minimum_value",
-                "record", "every", "resumable", "potential_state")
-_STATE_PREFIX = "state__"
+from ._io import (
+    ARRAY_FIELDS,
+    FINAL_FIELDS,
+    META_FIELDS,
+    SINK_FIELDS,
+    STATE_PREFIX,
+    STATUSES,
+    check_meta,
+    check_parts,
+    npz_path,
+    read_npz,
+    read_rows,
+)
 
-STATUSES = ("converged", "max_steps", "diverged", "stopped", "interrupted", "failed")
+_ARRAY_FIELDS, _META_FIELDS, _STATE_PREFIX, _FINAL_FIELDS = ARRAY_FIELDS, META_FIELDS, STATE_PREFIX, FINAL_FIELDS
 
 
 class Trajectory:
@@ -94,9 +102,6 @@ class Trajectory:
         self.final_state: dict | None = None  # set by simulate: the integrator's snapshot, for resuming
         self.resumable = False
         self.potential_state = None  # a stochastic potential's random state at the end (JSON-able)
-        self.final_state: dict | None = None  # set by simulate: the integrator's snapshot, for resuming
-        self.resumable = False
-        self.potential_state = None  # a stochastic potential's random state at the end (JSON-able)
 
     # ---------------------------------------------------------------- derived ledger
     @property
@@ -147,10 +152,25 @@ class Trajectory:
         The continuation's first record repeats ``first``'s last one and is dropped;
         counts add up; per-particle events keep the earliest step. The result equals,
         array for array, the record of the uninterrupted run.
+
+        Parameters
+        ----------
+        first, second : Trajectory
+            A run and its continuation.
+
+        Returns
+        -------
+        Trajectory
+
+        Raises
+        ------
+        ValueError
+            When ``second`` does not continue ``first``: another potential (name or
+            dimension), method or parameters, or a first
+            record that is not, bit for bit, ``first``'s last one (step, time, position
+            and ledger) and ``first``'s saved state.
         """
-        if int(second.step[0]) != int(first.step[-1]):
-            raise ValueError(f"second starts at step {int(second.step[0])}, but first ends at step "
-                             f"{int(first.step[-1])}: it is not its continuation")
+        _check_continues(first, second)
 
         def cat(a, b):
             return None if a is None or b is None else np.concatenate([a, b[1:]])
@@ -189,8 +209,19 @@ class Trajectory:
         return meta
 
     def save(self, path) -> Path:
-        """Write the trajectory to an ``.npz`` file (arrays plus JSON metadata; no pickle)."""
-        path = Path(path)
+        """Write the trajectory to an ``.npz`` file (arrays plus JSON metadata; no pickle).
+
+        Parameters
+        ----------
+        path : str or Path
+            The file; ``.npz`` is appended when the name lacks it, as :func:`numpy.savez` does.
+
+        Returns
+        -------
+        Path
+            The path written.
+        """
+        path = npz_path(path)
         arrays = {name: np.asarray(getattr(self, name)) for name in _ARRAY_FIELDS if getattr(self, name) is not None}
         for name, value in (self.final_state or {}).items():
             arrays[_STATE_PREFIX + name] = value
@@ -203,28 +234,96 @@ class Trajectory:
     def load(cls, path) -> Trajectory:
         """Read a trajectory written by :meth:`save` (an ``.npz``) or streamed by ``simulate(record_to=folder)``.
 
-        A streamed folder is read lazily: its arrays are memory maps of the files.
+        Files are untrusted input: every dtype, shape, size and key is checked and nothing
+        is unpickled or evaluated.
+
+        Parameters
+        ----------
+        path : str or Path
+            An ``.npz`` file (``path + '.npz'`` is tried when ``path`` does not exist), or a
+            ``record_to`` folder.
+
+        Returns
+        -------
+        Trajectory
+            A streamed folder is read lazily: its arrays are read-only memory maps of the
+            files. A folder without ``final.npz`` (its run was killed, or its disk filled,
+            before it finished) is read up to its last complete record and comes back with
+            status 'interrupted', a message saying so, and no state to resume from.
+
+        Raises
+        ------
+        ValueError
+            When the file or folder is damaged or was not written by newtonopt: one
+            message naming the file and what was expected.
         """
         path = Path(path)
         if path.is_dir():
             return RecordSink.load(path)
-        with np.load(path, allow_pickle=False) as data:
-            meta = json.loads(str(data["__meta__"]))
-            fields = {name: (np.array(data[name]) if name in data.files else None) for name in _ARRAY_FIELDS}
-            state = {k[len(_STATE_PREFIX):]: np.array(data[k]) for k in data.files if k.startswith(_STATE_PREFIX)}
-        return cls._from_parts(fields, meta, state)
+        if not path.exists() and npz_path(path).exists():
+            path = npz_path(path)
+        if not path.exists():
+            raise FileNotFoundError(f"Trajectory.load: no file or folder {str(path)!r}")
+        fields, meta, state = read_npz(path, _ARRAY_FIELDS)
+        meta = check_meta(meta, path)
+        check_parts(fields, state, meta, path)
+        return cls._from_parts({name: fields.get(name) for name in _ARRAY_FIELDS}, meta, state)
 
     @classmethod
     def _from_parts(cls, fields: dict, meta: dict, state: dict) -> Trajectory:
+        """A Trajectory from checked parts (see :mod:`newtonopt._io`)."""
         meta = dict(meta)
         resumable = meta.pop("resumable", False)
         potential_state = meta.pop("potential_state", None)
-        meta["params"] = {k: _from_json(v) for k, v in meta.get("params", {}).items()}
         traj = cls(**fields, **meta)
         traj.final_state = state or None
         traj.resumable = bool(resumable) and bool(state)
         traj.potential_state = potential_state
         return traj
+
+
+def _check_continues(first: Trajectory, second: Trajectory) -> None:
+    """Raise a ValueError saying how ``second`` fails to continue ``first`` (see :meth:`Trajectory.join`)."""
+    def refuse(what):
+        raise ValueError(f"second does not continue first: {what}")
+
+    for name in ("first", "second"):
+        if not isinstance(locals()[name], Trajectory):
+            raise TypeError(f"{name} must be a Trajectory, got {type(locals()[name]).__name__}")
+    if int(second.step[0]) != int(first.step[-1]):
+        refuse(f"second starts at step {int(second.step[0])}, but first ends at step {int(first.step[-1])}")
+    if first.potential != second.potential or first.x_final.shape != second.x_final.shape:
+        refuse(f"first ran on {first.potential!r} with positions of shape {first.x_final.shape}, second on "
+               f"{second.potential!r} with {second.x_final.shape}")
+    if first.method != second.method:
+        refuse(f"first was run by {first.method!r}, second by {second.method!r}")
+    a, b = _jsonable_params(first.params), _jsonable_params(second.params)
+    if a != b:
+        diff = sorted(k for k in a.keys() | b.keys() if a.get(k) != b.get(k))
+        refuse(f"the parameters differ: {diff[0]} = {a.get(diff[0])!r} in first, {b.get(diff[0])!r} in second")
+    # Not p: it is derived from the step's coefficients, which a scheduled method configures anew at the seam.
+    for name in ("t", "x", "potential_energy", "kinetic_energy", "dissipated", "grad_norm"):
+        u, v = getattr(first, name), getattr(second, name)
+        if u is not None and v is not None and not _same_bits(u[-1], v[0]):
+            refuse(f"second's first record differs from first's last one in {name!r}: it did not start from "
+                   "first's final state")
+    state = first.final_state or {}
+    if "x" in state and second.x is not None and not _same_bits(state["x"], second.x[0]):
+        refuse("second's first position is not first's saved state")
+
+
+def _same_bits(u, v) -> bool:
+    u, v = np.asarray(u), np.asarray(v)
+    return u.shape == v.shape and u.dtype == v.dtype and u.tobytes() == v.tobytes()
+
+
+def _jsonable_params(params: dict) -> dict:
+    """The parameters as saved (JSON: tuples and arrays become lists), so a loaded run compares equal."""
+    params = {k: _jsonable(v) for k, v in params.items()}
+    try:
+        return json.loads(json.dumps(params))
+    except (TypeError, ValueError):  # a parameter JSON cannot hold: compare it as it is
+        return params
 
 
 def _jsonable(value):
@@ -237,28 +336,16 @@ def _jsonable(value):
     return value
 
 
-def _from_json(value):
-    if isinstance(value, list):
-        return np.asarray(value)
-    if isinstance(value, dict) and "__schedule__" in value:
-        from .schedules import SCHEDULES
-
-        kwargs = dict(value)
-        return SCHEDULES[kwargs.pop("__schedule__")](**kwargs)
-    return value
-
-
-_FINAL_FIELDS = ("x_final", "value_final", "grad_norm_final", "particle_status", "converged_step", "diverged_step")
-_SINK_FIELDS = {"step": "step", "t": "t", "V": "potential_energy", "K": "kinetic_energy", "D": "dissipated",
-                "g": "grad_norm", "x": "x", "p": "p"}
-
-
 class RecordSink:
     """Streams a run's records to a folder as they are made: a raw little-endian file per field.
 
-    ``layout.json`` (written first) gives each field's dtype and row shape, so the rows
-    written so far can be read back even if the run never finished; ``final.npz``
-    (written last) holds the rest of the Trajectory. No pickle anywhere.
+    ``layout.json`` (written first, atomically) gives each field's dtype and row shape, so the
+    rows written so far can be read back even if the run never finished; ``final.npz``
+    (written last, atomically) holds the rest of the Trajectory. No pickle anywhere.
+
+    A write that fails (a full disk) never raises: :meth:`write` returns False, the files are
+    cut back to the last block written whole (so the folder reads as a run stopped there),
+    ``error`` keeps the exception, and every later write is skipped.
     """
 
     def __init__(self, folder: Path):
@@ -269,63 +356,104 @@ class RecordSink:
             raise ValueError(f"record_to folder {str(folder)!r} is not empty; choose a new folder")
         self.folder.mkdir(parents=True, exist_ok=True)
         self.layout: dict | None = None
+        self.rows = 0  # rows written whole to every file
+        self.error: OSError | None = None
 
-    def write(self, block: dict, rows: int) -> None:
-        if self.layout is None:
-            self.layout = {name: {"dtype": np.dtype(a.dtype).newbyteorder("<").str, "row_shape": list(a.shape[1:])}
-                           for name, a in block.items()}
-            (self.folder / "layout.json").write_text(json.dumps(self.layout))
-        for name, a in block.items():
-            with open(self.folder / f"{name}.bin", "ab") as fh:
-                np.ascontiguousarray(a[:rows], dtype=self.layout[name]["dtype"]).tofile(fh)
+    @staticmethod
+    def _append(path: Path, data: np.ndarray) -> None:
+        """Append ``data``'s bytes to ``path`` (the one place bytes reach the disk)."""
+        with open(path, "ab") as fh:
+            data.tofile(fh)
+
+    def write(self, block: dict, rows: int) -> bool:
+        """Append the first ``rows`` rows of each field of ``block``; False when the disk refused them."""
+        if self.error is not None:
+            return False
+        try:
+            if self.layout is None:
+                layout = {name: {"dtype": np.dtype(a.dtype).newbyteorder("<").str, "row_shape": list(a.shape[1:])}
+                          for name, a in block.items()}
+                tmp = self.folder / "layout.tmp"
+                tmp.write_text(json.dumps(layout))
+                tmp.replace(self.folder / "layout.json")
+                self.layout = layout
+            for name, a in block.items():
+                self._append(self.folder / f"{name}.bin",
+                             np.ascontiguousarray(a[:rows], dtype=self.layout[name]["dtype"]))
+        except OSError as exc:
+            self.error = exc.with_traceback(None)  # its frames would keep the refused block alive
+            self._cut_back()
+            return False
+        self.rows += rows
+        return True
+
+    def _cut_back(self) -> None:
+        """After a failed write, cut every file back to the rows written whole (truncation needs no space)."""
+        for name in (self.layout or {}):
+            path = self.folder / f"{name}.bin"
+            spec = self.layout[name]
+            row_bytes = np.dtype(spec["dtype"]).itemsize * int(np.prod(spec["row_shape"], dtype=np.int64))
+            try:
+                if path.exists():
+                    os.truncate(path, self.rows * row_bytes)
+            except OSError:  # pragma: no cover - then the loader reads the complete rows only
+                pass
+        for tmp in ("layout.tmp", "final.tmp"):
+            try:
+                (self.folder / tmp).unlink(missing_ok=True)
+            except OSError:  # pragma: no cover
+                pass
 
     def arrays(self) -> dict:
-        return _read_layout(self.folder)
+        """The rows written whole, as read-only memory maps."""
+        if self.layout is None or self.rows == 0:  # nothing reached the disk whole
+            return {}
+        return read_rows(self.folder, finished=True)[0]
 
-    def finish(self, traj: Trajectory) -> None:
+    def finish(self, traj: Trajectory) -> bool:
+        """Write ``final.npz``; False (and ``error`` set, the folder left unfinished) when the disk refused it."""
+        if self.error is not None:
+            return False
         arrays = {name: np.asarray(getattr(traj, name)) for name in _FINAL_FIELDS}
         for name, value in (traj.final_state or {}).items():
             arrays[_STATE_PREFIX + name] = value
         arrays["__meta__"] = np.array(json.dumps(traj._meta()))
         tmp = self.folder / "final.tmp"
-        with open(tmp, "wb") as fh:
-            np.savez(fh, **arrays)
-        tmp.replace(self.folder / "final.npz")
+        try:
+            with open(tmp, "wb") as fh:
+                np.savez(fh, **arrays)
+            tmp.replace(self.folder / "final.npz")
+        except OSError as exc:
+            self.error = exc.with_traceback(None)  # its frames would keep the refused block alive
+            self._cut_back()
+            return False
+        return True
 
     @staticmethod
     def load(folder: Path) -> Trajectory:
-        rows = _read_layout(folder)
-        fields = {_SINK_FIELDS[k]: v for k, v in rows.items()}
+        """Read a ``record_to`` folder, checked against its layout (see :meth:`Trajectory.load`)."""
+        folder = Path(folder)
         final = folder / "final.npz"
-        if not final.exists():  # the run never finished: keep every row that reached the disk
+        finished = final.is_file()
+        rows, note = read_rows(folder, finished=finished)
+        fields = {SINK_FIELDS[k]: v for k, v in rows.items()}
+        if not finished:  # the run was stopped before its end: keep every row that reached the disk
             n = len(rows["step"])
             shape = rows["V"].shape[1:]
-            x_last = rows["x"][-1] if rows.get("x") is not None and n else np.full(shape + (0,), np.nan)
+            x_last = np.array(rows["x"][-1]) if rows.get("x") is not None else np.full(shape + (0,), np.nan)
             last = {"x_final": x_last, "particle_status": np.full(shape, "interrupted"),
                     "converged_step": np.full(shape, -1), "diverged_step": np.full(shape, -1)}
-            meta = {"status": "interrupted", "message": f"the run ended before it finished writing; {n} records kept",
-                    "n_steps": int(rows["step"][-1]) if n else 0, "counts": {}, "params": {}}
+            message = (f"{folder} has no final.npz: its run was stopped (killed, or its disk filled) before it "
+                       f"finished, so the integrator's state after step {int(rows['step'][-1])} was never saved "
+                       f"and the run cannot be resumed from here; {note}")
+            meta = {"status": "interrupted", "message": message, "n_steps": int(rows["step"][-1]) if n else 0,
+                    "counts": {}, "params": {}}
             return Trajectory._from_parts({**fields, **last}, meta, {})
-        with np.load(final, allow_pickle=False) as data:
-            meta = json.loads(str(data["__meta__"]))
-            for name in _FINAL_FIELDS:
-                if name in data.files:
-                    fields[name] = np.array(data[name])
-            state = {k[len(_STATE_PREFIX):]: np.array(data[k]) for k in data.files if k.startswith(_STATE_PREFIX)}
+        final_fields, meta, state = read_npz(final, _FINAL_FIELDS)
+        meta = check_meta(meta, final)
+        fields.update(final_fields)
+        check_parts(fields, state, meta, final)
+        if rows["x"] is not None and rows["x"].dtype != fields["x_final"].dtype.newbyteorder("<"):
+            raise ValueError(f"{final}: 'x_final' has dtype {fields['x_final'].dtype.str}, but layout.json says "
+                             f"x.bin holds {rows['x'].dtype.str}: the files disagree")
         return Trajectory._from_parts(fields, meta, state)
-
-
-def _read_layout(folder: Path) -> dict:
-    layout = json.loads((folder / "layout.json").read_text())
-    out = {}
-    for name, spec in layout.items():
-        dtype, row_shape = np.dtype(spec["dtype"]), tuple(spec["row_shape"])
-        path = folder / f"{name}.bin"
-        row_bytes = dtype.itemsize * int(np.prod(row_shape, dtype=np.int64))
-        n = path.stat().st_size // row_bytes if path.exists() else 0
-        out[name] = (np.memmap(path, dtype=dtype, mode="r", shape=(n,) + row_shape) if n
-                     else np.empty((0,) + row_shape, dtype=dtype))
-    for name in ("x", "p"):
-        out.setdefault(name, None)
-    return out
-

@@ -112,7 +112,7 @@ class Comparison:
 
     def plot(self, kind: str = "convergence", **kwargs):
         """Draw the comparison: ``'convergence'`` (default) or ``'contour'`` (2-D potentials)."""
-        from . import plot as _plot
+        from . import _draw as _plot  # here, so that matplotlib loads only when a figure is asked for
 
         trajs = {k: v for k, v in self.trajectories.items() if isinstance(v, Trajectory)}
         if kind == "convergence":

@@ -16,6 +16,7 @@ import numpy as np
 from ._validation import _describe, as_int, positive
 from .integrators.base import Integrator
 from .potential import Potential
+from .scipy_bridge import scipy_minimize
 from .simulate import prepare_start, simulate
 from .trajectory import Trajectory
 
@@ -140,8 +141,6 @@ def _fmt(value, key) -> str:
 
 def _run(potential, method, x0, n_steps, gtol, record, every):
     if isinstance(method, str):
-        from .scipy_bridge import scipy_minimize
-
         return scipy_minimize(potential, x0, method, gtol=gtol, maxiter=n_steps)
     return simulate(potential, method, x0, n_steps, gtol=gtol, record=record, every=every)
 

@@ -25,6 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .schedules import SCHEDULES
+
 STATUSES = ("converged", "max_steps", "diverged", "stopped", "interrupted", "failed")
 RECORD_MODES = ("all", "scalars", "final")
 ARRAY_FIELDS = ("t", "step", "x", "p", "potential_energy", "kinetic_energy", "dissipated", "grad_norm",
@@ -286,8 +288,6 @@ def _param_from_json(name: str, value, path: Path):
             _fail(path, f"parameter {name!r} must be a number or a rectangular list of numbers, got {value!r:.80}")
         return arr
     if isinstance(value, dict):
-        from .schedules import SCHEDULES
-
         kwargs = dict(value)
         kind = kwargs.pop("__schedule__", None)
         if kind not in SCHEDULES:

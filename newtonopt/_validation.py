@@ -12,6 +12,8 @@ import numbers
 
 import numpy as np
 
+from .core.schedule import Schedule
+
 
 def _describe(value) -> str:
     """A short, readable rendering of a received value for an error message."""
@@ -61,8 +63,6 @@ def as_parameter(name: str, value, *, low=None, high=None, low_open=False, high_
     booleans and complex numbers are TypeErrors (never parsed, cast or
     truncated); ``scalar=True`` refuses arrays too.
     """
-    from .schedules import Schedule
-
     if isinstance(value, Schedule) and not scalar:
         as_parameter(f"{name} (its value at step 0)", value(0), low=low, high=high, low_open=low_open,
                      high_open=high_open)

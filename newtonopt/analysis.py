@@ -4,6 +4,9 @@ On a quadratic with Hessian eigenvalues in [μ, L] every method of the package i
 recurrence per normal mode, so its stability limit and its rate follow from μ and L. For other
 potentials the same formulas apply near a minimum, with μ and L estimated from Hessian-vector
 products by Lanczos' method.
+
+The curvature estimate lives in :mod:`newtonopt.curvature` and each tuned-parameter formula in its
+method's module (the method's ``tuned`` constructor reads it there); they are collected here.
 """
 
 from __future__ import annotations
@@ -12,66 +15,16 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.sparse.linalg import LinearOperator, eigsh
 
 from ._validation import _describe, positive
-from .potential import Potential
+from .curvature import Curvature, curvature
+from .integrators.gradient_descent import tuned_gradient_descent
+from .integrators.heavy_ball import tuned_heavy_ball
+from .integrators.nesterov import tuned_nesterov
+from .potentials.data import EmpiricalRisk, MinibatchView
 
-
-@dataclass(frozen=True)
-class Curvature:
-    """Extreme Hessian eigenvalues at a point.
-
-    ``L`` is an upper and ``mu`` a lower estimate: Lanczos' Ritz values err inwards, so they are
-    padded outwards by their residual norms ‖Hv − θv‖ (zero when ``exact``).
-    """
-
-    mu: float
-    L: float
-    residuals: tuple[float, float] = (0.0, 0.0)
-    exact: bool = False
-
-    @property
-    def kappa(self) -> float:
-        """The condition number L/μ (inf when μ ≤ 0)."""
-        return self.L / self.mu if self.mu > 0 else math.inf
-
-
-def curvature(potential: Potential, x, *, tol: float = 1e-10, seed: int = 0) -> Curvature:
-    """The extreme Hessian eigenvalues of ``potential`` at ``x``.
-
-    Exact when the potential knows them (a Quadratic) or is small with an analytic Hessian
-    (eigvalsh); otherwise Lanczos (``scipy.sparse.linalg.eigsh`` on Hessian-vector products),
-    padded by the Ritz residuals so that L errs high and μ low — DESIGN.md: with Polyak's
-    parameters an L underestimated by 1e-5 already costs ~1.5× the steps. Evaluations made here
-    are not billed to ``potential.counts``.
-    """
-    if not isinstance(potential, Potential):
-        raise TypeError(f"potential must be a newtonopt Potential, got {_describe(potential)}")
-    known = potential.curvature_bounds(x)
-    if known is not None:
-        return Curvature(float(known[0]), float(known[1]), exact=True)
-    x = np.asarray(potential._prepare(x), dtype=np.float64)
-    if x.ndim != 1:
-        raise ValueError(f"x must be one point of shape ({potential.dim},), got shape {x.shape}")
-    saved = dict(potential.counts)
-    try:
-        if potential.dim <= 50 and (potential._overrides("_hessian") or potential.dim <= 8):
-            lam = np.linalg.eigvalsh(potential.hessian(x))
-            return Curvature(float(lam[0]), float(lam[-1]), exact=potential._overrides("_hessian"))
-        n = potential.dim
-        op = LinearOperator((n, n), matvec=lambda v: potential.hvp(x, np.ravel(v)), dtype=np.float64)
-        v0 = np.random.default_rng(seed).standard_normal(n)
-        ncv = min(n, 40)
-        out = []
-        for which in ("SA", "LA"):
-            w, v = eigsh(op, k=1, which=which, tol=tol, ncv=ncv, maxiter=100 * n, v0=v0)
-            vec = v[:, 0]
-            out.append((float(w[0]), float(np.linalg.norm(potential.hvp(x, vec) - w[0] * vec))))
-    finally:
-        potential.counts.update(saved)
-    (mu, r_mu), (L, r_L) = out
-    return Curvature(mu - r_mu, L + r_L, residuals=(r_mu, r_L))
+__all__ = ["Curvature", "curvature", "stability_limit", "rate", "steps_to", "cg_bound", "tuned_gradient_descent",
+           "tuned_heavy_ball", "tuned_nesterov", "SGDNoise", "sgd_temperature"]
 
 
 # ------------------------------------------------------------------------------ stability and rates
@@ -152,39 +105,6 @@ def cg_bound(kappa: float, k: int) -> float:
     return 2.0 * q**k
 
 
-# ------------------------------------------------------------------------------ tuned parameters
-def tuned_gradient_descent(potential: Potential, x) -> dict:
-    """lr = 2/(L + μ): the constant step that balances the softest and the stiffest mode."""
-    c = curvature(potential, x)
-    if c.L <= 0:  # no positive curvature at all (a maximum): no step size follows from it
-        raise ValueError(f"tuned gradient descent needs a positive curvature at x; the Hessian there has no "
-                         f"positive eigenvalue (the highest is {c.L:.6g})")
-    if c.mu <= 0:
-        return {"lr": 1.0 / c.L}
-    return {"lr": 2.0 / (c.L + c.mu)}
-
-
-def tuned_heavy_ball(potential: Potential, x) -> dict:
-    """Polyak's parameters: lr = 4/(√L + √μ)², momentum = ((√κ − 1)/(√κ + 1))² — critical damping of the
-    softest and the stiffest mode alike (Polyak 1964), rate (√κ − 1)/(√κ + 1)."""
-    c = curvature(potential, x)
-    if c.mu <= 0:
-        raise ValueError(f"Polyak's parameters need a positive-definite Hessian at x; the lowest curvature there "
-                         f"is {c.mu:.6g}")
-    sl, sm = math.sqrt(c.L), math.sqrt(c.mu)
-    return {"lr": 4.0 / (sl + sm) ** 2, "momentum": ((sl - sm) / (sl + sm)) ** 2}
-
-
-def tuned_nesterov(potential: Potential, x) -> dict:
-    """The strongly convex choice lr = 1/L, momentum = (√κ − 1)/(√κ + 1) (Nesterov 2004, §2.2)."""
-    c = curvature(potential, x)
-    if c.mu <= 0:
-        raise ValueError(f"tuned Nesterov needs a positive-definite Hessian at x; the lowest curvature there "
-                         f"is {c.mu:.6g}")
-    q = math.sqrt(c.kappa)
-    return {"lr": 1.0 / c.L, "momentum": (q - 1.0) / (q + 1.0)}
-
-
 # ------------------------------------------------------------------------------ SGD's temperature
 @dataclass(frozen=True)
 class SGDNoise:
@@ -216,8 +136,6 @@ def sgd_temperature(potential, lr: float, batch_size: int, at=None, *, replace: 
     full gradient), which shrinks the spread of modes slower than an epoch below this prediction.
     """
     from scipy.linalg import solve_continuous_lyapunov
-
-    from .potentials.data import EmpiricalRisk, MinibatchView
 
     if isinstance(potential, MinibatchView):
         replace = potential.replace

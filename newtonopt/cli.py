@@ -13,6 +13,8 @@ from pathlib import Path
 import numpy as np
 
 from . import integrators as _integrators
+from .compare import compare
+from .expression import potential_from_expression
 from .registry import METHODS, POTENTIALS, lookup
 
 DEMO_FIGURE = "newtonopt_demo.png"
@@ -105,8 +107,6 @@ def build_potential(text: str, dim: int | None):
             raise UsageError(f"--potential {key}" + ("" if dim is None else f" --dim {dim}") + f": {exc}") from None
         except MemoryError:
             raise UsageError(f"--dim {dim} is too large for {key}: not enough memory") from None
-    from .expression import potential_from_expression
-
     try:
         V = potential_from_expression(text)
     except ImportError as exc:
@@ -171,8 +171,6 @@ def _figure(comparison, path: Path, title: str) -> None:
 
 
 def cmd_demo(args) -> int:
-    from .compare import compare
-
     _check_output("--out", args.out)
     V, x0, lr = build_potential("rosenbrock", None)
     methods = {
@@ -197,8 +195,6 @@ def cmd_demo(args) -> int:
 
 
 def cmd_compare(args) -> int:
-    from .compare import compare
-
     dim = None
     if args.dim is not None:
         if args.dim < 1:
@@ -285,9 +281,8 @@ def cmd_explore(args) -> int:
 
 
 def _tuned(name: str, V, x0):
-    from .integrators import GradientDescent, HeavyBall, Nesterov
-
-    cls = {"gd": GradientDescent, "heavyball": HeavyBall, "nesterov": Nesterov}[name]
+    cls = {"gd": _integrators.GradientDescent, "heavyball": _integrators.HeavyBall,
+           "nesterov": _integrators.Nesterov}[name]
     return cls.tuned(V, x0)
 
 

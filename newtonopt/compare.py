@@ -16,6 +16,7 @@ import numpy as np
 from ._validation import _describe, as_int, positive
 from .integrators.base import Integrator
 from .potential import Potential
+from .scipy_bridge import scipy_minimize
 from .simulate import prepare_start, simulate
 from .trajectory import Trajectory
 
@@ -112,7 +113,7 @@ class Comparison:
 
     def plot(self, kind: str = "convergence", **kwargs):
         """Draw the comparison: ``'convergence'`` (default) or ``'contour'`` (2-D potentials)."""
-        from . import plot as _plot
+        from . import _draw as _plot  # here, so that matplotlib loads only when a figure is asked for
 
         trajs = {k: v for k, v in self.trajectories.items() if isinstance(v, Trajectory)}
         if kind == "convergence":
@@ -140,8 +141,6 @@ def _fmt(value, key) -> str:
 
 def _run(potential, method, x0, n_steps, gtol, record, every):
     if isinstance(method, str):
-        from .scipy_bridge import scipy_minimize
-
         return scipy_minimize(potential, x0, method, gtol=gtol, maxiter=n_steps)
     return simulate(potential, method, x0, n_steps, gtol=gtol, record=record, every=every)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._draw import PALETTE, _box, contour
 from .integrators import GradientDescent, HeavyBall, Nesterov, VelocityVerlet
 from .potential import Potential
 from .simulate import simulate
@@ -51,28 +52,26 @@ class Explorer:
         import matplotlib.pyplot as plt
         from matplotlib.widgets import RadioButtons, Slider
 
-        from . import plot
-
         if potential.dim != 2:
             raise ValueError(f"the explorer needs a 2-D potential, got dim = {potential.dim}")
         if method not in METHODS:
             raise ValueError(f"method must be one of {METHODS}, got {method!r}")
         self.potential, self.n_steps, self.method = potential, int(n_steps), method
-        box = plot._box(potential, {}, None)
+        box = _box(potential, {}, None)
         self.x0 = np.array(x0 if x0 is not None else [box[0, 0] + 0.15 * np.ptp(box[0]),
                                                        box[1, 1] - 0.15 * np.ptp(box[1])], dtype=float)
         self.fig = plt.figure(figsize=(12.5, 6.4))
         self.ax_map = self.fig.add_axes((0.05, 0.30, 0.45, 0.63))
         self.ax_energy = self.fig.add_axes((0.58, 0.30, 0.39, 0.63))
-        plot.contour(potential, ax=self.ax_map, colorbar=False)
+        contour(potential, ax=self.ax_map, colorbar=False)
         (self.path,) = self.ax_map.plot([], [], "-", color="white", lw=2.2, zorder=8)
-        (self.path_edge,) = self.ax_map.plot([], [], "-", color=plot.PALETTE[1], lw=1.2, zorder=9)
-        (self.start,) = self.ax_map.plot([], [], "o", color=plot.PALETTE[1], markeredgecolor="black", markersize=9,
+        (self.path_edge,) = self.ax_map.plot([], [], "-", color=PALETTE[1], lw=1.2, zorder=9)
+        (self.start,) = self.ax_map.plot([], [], "o", color=PALETTE[1], markeredgecolor="black", markersize=9,
                                          zorder=10)
         self.ax_map.set_title("click to set the start")
         self.lines = {}
-        for key, color, label in (("V", plot.PALETTE[0], "potential V"), ("K", plot.PALETTE[1], "kinetic K"),
-                                  ("E", "black", "total E"), ("D", plot.PALETTE[2], "dissipated D")):
+        for key, color, label in (("V", PALETTE[0], "potential V"), ("K", PALETTE[1], "kinetic K"),
+                                  ("E", "black", "total E"), ("D", PALETTE[2], "dissipated D")):
             (self.lines[key],) = self.ax_energy.plot([], [], color=color, lw=1.6, label=label)
         self.ax_energy.set_xlabel("step")
         self.ax_energy.set_ylabel("energy")

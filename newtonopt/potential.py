@@ -9,6 +9,10 @@ comparisons between methods can report cost honestly.
 Subclasses implement ``_value`` and ``_gradient`` (or ``_value_and_gradient``
 when the two share work); ``_hessian``/``_hvp`` are optional, with central
 finite differences of the gradient as the fallback.
+
+The two wrappers that the base class's constructors build live here beside it:
+:class:`FunctionPotential` (plain callables, ``from_function``) and :class:`ExpressionPotential`
+(a formula parsed by :mod:`newtonopt.formula`, ``from_expression``).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from . import formula as _formula
 from ._kernels import n_particles
 from ._validation import _describe, as_int
 
@@ -192,9 +197,7 @@ class Potential:
         """A potential from a formula in x, y, z (or x0, x1, …, or declared ``variables``), with exact
         derivatives; the text is parsed by a whitelisted grammar and never evaluated as Python.
         See :func:`newtonopt.expression.potential_from_expression`."""
-        from .expression import potential_from_expression
-
-        return potential_from_expression(expression, variables=variables, name=name, bounds=bounds)
+        return ExpressionPotential(expression, variables=variables, name=name, bounds=bounds)
 
     # ------------------------------------------------------------------ internals
     def _prepare(self, x) -> np.ndarray:
@@ -283,6 +286,92 @@ class FunctionPotential(Potential):
         if self._hess is None:
             return finite_difference_hvp(lambda y: self._gradient(y, np.empty_like(y)), x, v)
         return np.einsum("...ij,...j->...i", self._hessian(x), v)
+
+
+class ExpressionPotential(Potential):
+    """A potential given by a formula; value, gradient and Hessian are exact symbolic derivatives.
+
+    Parameters
+    ----------
+    expression : str
+        The formula, in the grammar of :mod:`newtonopt.formula`.
+    variables : sequence of str, optional
+        The variable names in coordinate order (default: x, y, z or x0, x1, …).
+    name : str, optional
+        A display name (default: the formula).
+    bounds : array_like of shape (dim, 2), optional
+        A box for plots.
+
+    Notes
+    -----
+    The gradient and the Hessian are derived on first use (reverse-mode symbolic differentiation,
+    :func:`newtonopt.formula.gradient`), so a formula in many variables is built at once and pays
+    for its Hessian only if one is asked for.
+    """
+
+    def __init__(self, expression: str, *, variables: Sequence[str] | None = None, name: str | None = None,
+                 bounds=None):
+        parsed = _formula.parse(expression, variables)
+        self.expression, self.variables, self.formula = expression, list(parsed.variables), parsed
+        self._value_program: _formula.Program | None = None
+        self._gradient_nodes: list | None = None
+        self._gradient_program: _formula.Program | None = None
+        self._hessian_program: _formula.Program | None = None
+        self._both_program: _formula.Program | None = None
+        super().__init__(parsed.dim, name=name or expression, bounds=bounds)
+
+    # ---------------------------------------------------------------- derivatives, built on first use
+    @property
+    def gradient_nodes(self) -> list:
+        """The expression graph of each partial derivative ∂V/∂x_i."""
+        if self._gradient_nodes is None:
+            self._gradient_nodes = _formula.gradient(self.formula.graph, self.formula.root, self.dim)
+        return self._gradient_nodes
+
+    def _gradient_code(self) -> _formula.Program:
+        if self._gradient_program is None:
+            self._gradient_program = _formula.Program(self.gradient_nodes)
+        return self._gradient_program
+
+    def _hessian_code(self) -> _formula.Program:
+        if self._hessian_program is None:
+            graph = self.formula.graph
+            rows = [_formula.gradient(graph, g, self.dim) for g in self.gradient_nodes]
+            self._hessian_program = _formula.Program([h for row in rows for h in row])
+        return self._hessian_program
+
+    # ---------------------------------------------------------------- evaluation
+    def _columns(self, x):
+        return [x[..., i] for i in range(self.dim)]
+
+    def _fill(self, target, values) -> None:
+        for i, v in enumerate(values):
+            target[..., i] = v  # a constant derivative broadcasts
+
+    def _value(self, x):
+        if self._value_program is None:
+            self._value_program = _formula.Program([self.formula.root])
+        (v,) = self._value_program(self._columns(x))
+        return np.broadcast_to(np.asarray(v, dtype=x.dtype), x.shape[:-1]).copy()
+
+    def _gradient(self, x, out):
+        self._fill(out, self._gradient_code()(self._columns(x)))
+        return out
+
+    def _value_and_gradient(self, x, out):
+        # one program for V and ∇V, so the sub-expressions they share are evaluated once
+        if self._both_program is None:
+            self._both_program = _formula.Program([self.formula.root, *self.gradient_nodes])
+        v, *g = self._both_program(self._columns(x))
+        self._fill(out, g)
+        return np.broadcast_to(np.asarray(v, dtype=x.dtype), x.shape[:-1]).copy()
+
+    def _hessian(self, x):
+        entries = self._hessian_code()(self._columns(x))
+        h = np.empty(x.shape + (self.dim,), dtype=x.dtype)
+        for k, v in enumerate(entries):
+            h[..., k // self.dim, k % self.dim] = v
+        return h
 
 
 # ---------------------------------------------------------------------- finite differences

@@ -12,24 +12,7 @@ import math
 
 from ._validation import as_int, as_parameter
 from .core.elementary import integer_power, ln
-
-
-class Schedule:
-    """A value as a function of the step ``k = 0, 1, 2, …`` (the step about to be taken)."""
-
-    def __call__(self, step: int) -> float:  # pragma: no cover - abstract
-        raise NotImplementedError
-
-    def params(self) -> dict:  # pragma: no cover - abstract
-        raise NotImplementedError
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in self.params().items())})"
-
-    def __eq__(self, other) -> bool:
-        return type(self) is type(other) and self.params() == other.params()
-
-    __hash__ = None
+from .core.schedule import Schedule  # the base, defined below the parameter checks that accept it
 
 
 def _value(name: str, value) -> float:

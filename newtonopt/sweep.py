@@ -115,7 +115,7 @@ class SweepResult:
     def plot(self, value: str = "steps", ax=None):
         """A heat map over two grid axes (or a line over one), with the analytic stability boundary
         of a quadratic overlaid for gradient descent, heavy ball and Nesterov."""
-        from .plot import sweep_map
+        from ._draw import sweep_map  # here, so that matplotlib loads only when a figure is asked for
 
         return sweep_map(self, value=value, ax=ax)
 

@@ -1,1 +1,4 @@
-"""The leaf layer: arithmetic the package owns (fixed-order reductions). Imports nothing of newtonopt."""
+"""The leaf layer: arithmetic the package owns (fixed-order reductions) and the Schedule base.
+
+Imports nothing of newtonopt outside core.
+"""

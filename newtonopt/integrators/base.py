@@ -22,6 +22,7 @@ import numpy as np
 
 from .._kernels import rowdot, vdot
 from .._validation import nonnegative, positive
+from ..core.schedule import Schedule
 from ..potential import Potential, validate_evaluation
 
 
@@ -244,14 +245,10 @@ class Integrator:
     @property
     def scheduled(self) -> bool:
         """True when some hyperparameter is a Schedule."""
-        from ..schedules import Schedule
-
         return any(isinstance(v, Schedule) for v in self.params().values())
 
     def at_step(self, step: int) -> Integrator:
         """This integrator with every scheduled hyperparameter replaced by its value at ``step``."""
-        from ..schedules import Schedule
-
         params = self.params()
         if not any(isinstance(v, Schedule) for v in params.values()):
             return self

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import positive
+from ..curvature import curvature
+from ..potential import Potential
 from .base import Integrator, State, book_dissipation, particle_parameter, particle_scalar
 
 
@@ -58,9 +60,7 @@ class GradientDescent(Integrator):
 
     @classmethod
     def tuned(cls, potential, x) -> GradientDescent:
-        """lr = 2/(L + μ) from the Hessian's extreme eigenvalues at ``x`` (see :mod:`newtonopt.analysis`)."""
-        from ..analysis import tuned_gradient_descent
-
+        """lr = 2/(L + μ) from the Hessian's extreme eigenvalues at ``x`` (:func:`tuned_gradient_descent`)."""
         return cls(**tuned_gradient_descent(potential, x))
 
     def physics(self) -> dict:
@@ -101,3 +101,14 @@ class GradientDescent(Integrator):
         np.subtract(x, delta, x)
         state.value = potential._counted_value_and_gradient(x, state.grad)
         state.t += state.dt
+
+
+def tuned_gradient_descent(potential: Potential, x) -> dict:
+    """lr = 2/(L + μ): the constant step that balances the softest and the stiffest mode."""
+    c = curvature(potential, x)
+    if c.L <= 0:  # no positive curvature at all (a maximum): no step size follows from it
+        raise ValueError(f"tuned gradient descent needs a positive curvature at x; the Hessian there has no "
+                         f"positive eigenvalue (the highest is {c.L:.6g})")
+    if c.mu <= 0:
+        return {"lr": 1.0 / c.L}
+    return {"lr": 2.0 / (c.L + c.mu)}

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .._validation import fraction, positive
+from ..curvature import curvature
+from ..potential import Potential
 from .base import Integrator, State, book_dissipation, kinetic_from, particle_parameter, particle_scalar
 
 
@@ -77,11 +81,8 @@ class HeavyBall(Integrator):
     @classmethod
     def tuned(cls, potential, x):
         """Polyak's critically damped parameters from the Hessian's extreme eigenvalues at ``x``
-        (Nesterov: lr = 1/L, momentum = (√κ − 1)/(√κ + 1)); see :mod:`newtonopt.analysis`."""
-        from ..analysis import tuned_heavy_ball, tuned_nesterov
-        from .nesterov import Nesterov
-
-        return cls(**(tuned_nesterov if issubclass(cls, Nesterov) else tuned_heavy_ball)(potential, x))
+        (:func:`tuned_heavy_ball`)."""
+        return cls(**tuned_heavy_ball(potential, x))
 
     def physics(self, mass=None) -> dict:
         """``{'dt', 'mass', 'friction'}`` of the damped motion this heavy ball integrates."""
@@ -146,3 +147,14 @@ class HeavyBall(Integrator):
     def _move(self, state: State) -> None:
         np.multiply(state.velocity, state.lr, out=state.delta)
         np.subtract(state.x, state.delta, out=state.x)
+
+
+def tuned_heavy_ball(potential: Potential, x) -> dict:
+    """Polyak's parameters: lr = 4/(√L + √μ)², momentum = ((√κ − 1)/(√κ + 1))² — critical damping of the
+    softest and the stiffest mode alike (Polyak 1964), rate (√κ − 1)/(√κ + 1)."""
+    c = curvature(potential, x)
+    if c.mu <= 0:
+        raise ValueError(f"Polyak's parameters need a positive-definite Hessian at x; the lowest curvature there "
+                         f"is {c.mu:.6g}")
+    sl, sm = math.sqrt(c.L), math.sqrt(c.mu)
+    return {"lr": 4.0 / (sl + sm) ** 2, "momentum": ((sl - sm) / (sl + sm)) ** 2}

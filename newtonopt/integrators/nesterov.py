@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
+from ..curvature import curvature
+from ..potential import Potential
 from .base import State
 from .heavy_ball import HeavyBall
 
@@ -43,6 +47,12 @@ class Nesterov(HeavyBall):
     of initialization and momentum in deep learning. ICML.
     """
 
+    @classmethod
+    def tuned(cls, potential, x):
+        """lr = 1/L, momentum = (√κ − 1)/(√κ + 1) from the Hessian's extreme eigenvalues at ``x``
+        (:func:`tuned_nesterov`)."""
+        return cls(**tuned_nesterov(potential, x))
+
     def stability_limit(self):
         mu = np.asarray(self.momentum)
         return (2.0 + 2.0 * mu) / (1.0 + 2.0 * mu)
@@ -52,3 +62,13 @@ class Nesterov(HeavyBall):
         np.add(state.delta, state.grad, out=state.delta)
         np.multiply(state.delta, state.lr, out=state.delta)
         np.subtract(state.x, state.delta, out=state.x)
+
+
+def tuned_nesterov(potential: Potential, x) -> dict:
+    """The strongly convex choice lr = 1/L, momentum = (√κ − 1)/(√κ + 1) (Nesterov 2004, §2.2)."""
+    c = curvature(potential, x)
+    if c.mu <= 0:
+        raise ValueError(f"tuned Nesterov needs a positive-definite Hessian at x; the lowest curvature there "
+                         f"is {c.mu:.6g}")
+    q = math.sqrt(c.kappa)
+    return {"lr": 1.0 / c.L, "momentum": (q - 1.0) / (q + 1.0)}

@@ -217,7 +217,7 @@ def _tokens(text: str) -> list[_Token]:
         if match is None:
             char = text[pos]
             what = _WHAT_IT_IS.get(char, "a character formulas do not use")
-            raise FormulaError(f"formula has {what} ({char!r}) at column {pos + 1}, which is not part of the "
+            raise FormulaError(f"formula has {char!r} at column {pos + 1} ({what}), which is not part of the "
                                f"grammar (numbers, variables, + - * / ** ^, parentheses, functions)")
         kind = match.lastgroup
         if kind != "space":

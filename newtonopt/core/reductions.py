@@ -8,10 +8,12 @@ fixed order, the *halving fold*:
 
     while n > 1:  s[i] ← s[i] + s[i + ⌊n/2⌋]  for i < ⌊n/2⌋;  an odd last term moves to ⌊n/2⌋
 
-For n = 2 that is s₀ + s₁; for n = 3, (s₀ + s₁) + s₂; for n = 4, (s₀ + s₂) + (s₁ + s₃). The
-order depends only on n, so one particle alone, the same particle in an ensemble of any size or
-memory layout, any chunking and any thread count give the same bits. Its rounding error grows
-like log₂ n (as pairwise summation), and its cost is that of about two elementwise passes.
+For n = 2 that is s₀ + s₁; for n = 3, (s₀ + s₁) + s₂; for n = 4, (s₀ + s₂) + (s₁ + s₃). Beyond
+:data:`BLOCK` terms, each block of BLOCK consecutive terms is folded so, then the block sums (so a
+long dot product reads its two vectors once and does the rest in cache). The order depends only on
+n, so one particle alone, the same particle in an ensemble of any size or memory layout, any
+chunking and any thread count give the same bits. Its rounding error grows like log₂ n (as pairwise
+summation).
 """
 
 from __future__ import annotations
@@ -22,10 +24,28 @@ import numpy as np
 
 #: Up to this many terms a one-particle sum is folded in Python floats (cheaper than numpy calls).
 _SCALAR_FOLD_MAX = 16
+#: Longer sums are folded block by block (each block's work stays in the processor's cache).
+BLOCK = 1 << 16
+
+
+def _halve(s: np.ndarray) -> np.ndarray:
+    """The halving fold of the last axis of ``s`` (overwritten); returns a view of the sums."""
+    n = s.shape[-1]
+    while n > 1:
+        h = n // 2
+        np.add(s[..., :h], s[..., h:2 * h], out=s[..., :h])
+        if n % 2:
+            s[..., h] = s[..., 2 * h]
+        n = h + n % 2
+    return s[..., 0]
 
 
 def fold(terms: np.ndarray, axis: int = -1) -> np.ndarray:
-    """Sum ``terms`` along ``axis`` in the halving order. ``terms`` is used as scratch and destroyed.
+    """Sum ``terms`` along ``axis`` in the package's order. ``terms`` is used as scratch and destroyed.
+
+    The order: up to :data:`BLOCK` terms, the halving fold; beyond, the halving fold of each block of
+    :data:`BLOCK` consecutive terms (the last one shorter), then the halving fold of the block sums.
+    It depends only on the number of terms.
 
     Parameters
     ----------
@@ -37,19 +57,19 @@ def fold(terms: np.ndarray, axis: int = -1) -> np.ndarray:
     Returns
     -------
     ndarray
-        The sums, shape ``terms.shape`` without ``axis`` (a view into ``terms``).
+        The sums, shape ``terms.shape`` without ``axis``.
     """
     s = np.moveaxis(terms, axis, -1)
     n = s.shape[-1]
     if n == 0:
         return np.zeros(s.shape[:-1], dtype=s.dtype)
-    while n > 1:
-        h = n // 2
-        np.add(s[..., :h], s[..., h:2 * h], out=s[..., :h])
-        if n % 2:
-            s[..., h] = s[..., 2 * h]
-        n = h + n % 2
-    return s[..., 0]
+    if n <= BLOCK:
+        return _halve(s)
+    starts = range(0, n, BLOCK)
+    partial = np.empty(s.shape[:-1] + (len(starts),), dtype=s.dtype)
+    for j, lo in enumerate(starts):
+        partial[..., j] = _halve(s[..., lo:lo + BLOCK])
+    return _halve(partial)
 
 
 def _fold_list(values: list) -> float:
@@ -75,6 +95,7 @@ def total(terms, axis: int = -1):
 
 
 _local = threading.local()
+_F64 = np.dtype(np.float64)
 
 
 def workspace(shape: tuple, dtype) -> np.ndarray:
@@ -114,12 +135,26 @@ def rowdot(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None, scratch:
     float or ndarray
         A Python float for one particle (1-D inputs), else an array of shape ``(...)``.
     """
-    if a.ndim == 1 and b.ndim == 1:
-        if a.shape[0] <= _SCALAR_FOLD_MAX and a.dtype == np.float64 and b.dtype == np.float64:
-            return _fold_list([p * q for p, q in zip(a.tolist(), b.tolist())])  # Python floats are IEEE float64
-    if scratch is None:
-        scratch = workspace(np.broadcast_shapes(a.shape, b.shape), np.result_type(a.dtype, b.dtype))
-    result = fold(np.multiply(a, b, out=scratch))
+    if a.ndim == 1 and b.ndim == 1 and a.shape[0] <= _SCALAR_FOLD_MAX and a.dtype is _F64 and b.dtype is _F64:
+        p, q = a.tolist(), b.tolist()  # Python floats are IEEE float64: the same bits, without numpy's overhead
+        if len(p) == 2:
+            return p[0] * q[0] + p[1] * q[1]
+        return _fold_list([u * v for u, v in zip(p, q)])
+    shape = np.broadcast_shapes(a.shape, b.shape)
+    n = shape[-1]
+    if n > BLOCK:  # products and their fold block by block: one pass over a and b, the rest in cache
+        a, b = np.broadcast_to(a, shape), np.broadcast_to(b, shape)
+        block = workspace(shape[:-1] + (BLOCK,), np.result_type(a.dtype, b.dtype))
+        starts = range(0, n, BLOCK)
+        partial = np.empty(shape[:-1] + (len(starts),), dtype=block.dtype)
+        for j, lo in enumerate(starts):
+            w = min(BLOCK, n - lo)
+            partial[..., j] = _halve(np.multiply(a[..., lo:lo + w], b[..., lo:lo + w], out=block[..., :w]))
+        result = _halve(partial)
+    else:
+        if scratch is None:
+            scratch = workspace(shape, np.result_type(a.dtype, b.dtype))
+        result = _halve(np.multiply(a, b, out=scratch))
     if result.ndim == 0:
         return float(result)
     if out is None:

@@ -91,7 +91,7 @@ class Quadratic(LibraryPotential):
         self._apply(x, out)
         value = 0.5 * rowdot(x, out)
         if b is not None:
-            value += rowdot(x, np.broadcast_to(b, x.shape))
+            value += rowdot(x, b)
             np.add(out, b, out=out)
         return value + self.c if self.c else value
 

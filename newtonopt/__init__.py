@@ -1,6 +1,6 @@
 """newtonopt: numerical optimization as the motion of a particle in a potential."""
 
-from . import analysis, potentials, schedules
+from . import analysis, flows, potentials, schedules
 from .compare import Comparison, compare
 from .integrators import (
     FIRE,
@@ -29,5 +29,5 @@ __all__ = [
     "Integrator", "GradientDescent", "HeavyBall", "Nesterov", "VelocityVerlet", "ForwardEuler",
     "Langevin", "OverdampedLangevin", "Adagrad", "RMSprop", "Adam", "FIRE",
     "simulate", "Trajectory", "sweep", "SweepResult", "compare", "Comparison", "scipy_minimize",
-    "analysis", "schedules",
+    "analysis", "schedules", "flows",
 ]

@@ -38,7 +38,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     }),
     ("results", {"_io", "trajectory"}),
     ("engine", {"simulate"}),
-    ("analysis", {"analysis"}),
+    ("analysis and continuous-time references", {"analysis", "flows"}),
     # Drawing recorded results only (never running anything) sits below the experiments, whose
     # plot() methods use it; the figures that run something (plot, explorer) sit above them.
     ("figures of results", {"_draw"}),

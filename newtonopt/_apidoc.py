@@ -8,7 +8,7 @@ from __future__ import annotations
 import inspect
 
 import newtonopt
-from newtonopt import analysis, plot, potentials, schedules
+from newtonopt import analysis, flows, plot, potentials, schedules
 from newtonopt.datasets import (
     add_intercept,
     load_iris,
@@ -62,6 +62,9 @@ def render() -> str:
     for name in ("curvature", "Curvature", "stability_limit", "rate", "steps_to", "cg_bound",
                  "tuned_gradient_descent", "tuned_heavy_ball", "tuned_nesterov", "sgd_temperature", "SGDNoise"):
         lines += _entry(f"newtonopt.analysis.{name}", name, getattr(analysis, name))
+    lines += ["## Continuous-time references: `newtonopt.flows`", ""]
+    for name in ("gradient_flow", "newtonian_flow", "nesterov_flow"):
+        lines += _entry(f"newtonopt.flows.{name}", name, getattr(flows, name))
     lines += ["## Schedules: `newtonopt.schedules`", ""]
     for name in schedules.SCHEDULES:
         lines += _entry(f"newtonopt.schedules.{name}", name, getattr(schedules, name))
@@ -72,7 +75,7 @@ def render() -> str:
     for name in ("contour", "surface", "convergence", "energy", "phase_portrait", "stability_diagram", "basins",
                  "sweep_map", "animate", "explore"):
         lines += _entry(f"newtonopt.plot.{name}", name, getattr(plot, name))
-    missing = [n for n in newtonopt.__all__ if n not in listed and n not in ("potentials", "analysis", "schedules")]
+    missing = [n for n in newtonopt.__all__ if n not in listed and n not in ("potentials", "analysis", "schedules", "flows")]
     if missing:
         raise RuntimeError(f"public names missing from the API page: {missing}")
     return "\n".join(lines).rstrip() + "\n"

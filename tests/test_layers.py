@@ -27,7 +27,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("potential contract", {"potential"}),
     ("potentials", {
         "potentials", "potentials._base", "potentials._refine", "potentials.chemistry", "potentials.classic",
-        "potentials.data", "potentials.mlp", "potentials.quadratic", "potentials.wells",
+        "potentials.data", "potentials.mlp", "potentials.quadratic", "potentials.wells", "potentials.autodiff",
         "expression", "curvature", "datasets",
     }),
     ("methods", {

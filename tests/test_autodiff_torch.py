@@ -81,3 +81,61 @@ def test_bad_functions_and_a_missing_torch(monkeypatch):
     monkeypatch.setitem(sys.modules, "torch", None)
     with pytest.raises(ImportError, match=r"pip install 'newtonopt\[torch\]'"):
         potential_from_torch(rosenbrock, 2)
+
+
+# ---------------------------------------------------------------------------------------------- nn.Module
+def _regression(n=60, d=4, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d))
+    return X, X @ rng.standard_normal(d) + 0.1 * rng.standard_normal(n)
+
+
+def test_a_linear_module_is_least_squares():
+    """nn.Linear without bias and half the mean squared error is LeastSquares (V = (1/2n)·|Xθ − y|²)."""
+    from newtonopt.potentials import LeastSquares
+    from newtonopt.potentials.autodiff import potential_from_torch_module
+
+    X, y = _regression()
+    model = torch.nn.Linear(4, 1, bias=False)
+    V = potential_from_torch_module(model, lambda out, t: 0.5 * torch.mean((out[..., 0] - t) ** 2), (X, y))
+    L = LeastSquares(X, y)
+    theta = np.random.default_rng(3).standard_normal((5, 4))
+    np.testing.assert_allclose(V.value(theta), L.value(theta), rtol=1e-13)
+    np.testing.assert_allclose(V.gradient(theta), L.gradient(theta), rtol=1e-12, atol=1e-13)
+    assert V.counts["gradient"] == 5 * 60  # in samples, as the package's data losses
+    np.testing.assert_array_equal(V.initial_parameters(), model.weight.detach().numpy().reshape(-1))
+
+
+def test_a_logistic_module_is_logistic_regression_and_minibatches_follow_the_same_rules():
+    from newtonopt.potentials import LogisticRegression
+    from newtonopt.potentials.autodiff import potential_from_torch_module
+
+    X, y = _regression(seed=1)
+    labels = (y > 0).astype(np.float64)
+    model = torch.nn.Linear(4, 1, bias=False)
+    loss = torch.nn.BCEWithLogitsLoss()
+    full = potential_from_torch_module(model, lambda out, t: loss(out[..., 0], t), (X, labels))
+    ref = LogisticRegression(X, labels)
+    theta = np.random.default_rng(4).standard_normal(4)
+    np.testing.assert_allclose(full.gradient(theta), ref.gradient(theta), rtol=1e-12, atol=1e-14)
+    # the same minibatch sampling (seed, without replacement, per-particle batches) gives the same SGD run
+    mine = potential_from_torch_module(model, lambda out, t: loss(out[..., 0], t), (X, labels), batch_size=8, seed=5)
+    theirs = ref.minibatch(8, seed=5)
+    X0 = np.random.default_rng(6).standard_normal((3, 4))
+    a = no.simulate(mine, no.GradientDescent(0.5), X0, n_steps=40)
+    b = no.simulate(theirs, no.GradientDescent(0.5), X0, n_steps=40)
+    np.testing.assert_allclose(a.x, b.x, rtol=1e-11, atol=1e-12)
+
+
+def test_a_classifier_with_cross_entropy_trains():
+    from newtonopt.datasets import load_iris
+    from newtonopt.potentials.autodiff import potential_from_torch_module
+
+    X, y, _, _ = load_iris()
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Tanh(), torch.nn.Linear(8, 3))
+    V = potential_from_torch_module(model, torch.nn.CrossEntropyLoss(), (X, y))
+    theta0 = V.initial_parameters()
+    assert V.dim == 4 * 8 + 8 + 8 * 3 + 3 and no.check_gradient(V, theta0) < 1e-6
+    run = no.simulate(V, no.Adam(0.05), theta0, n_steps=200)
+    assert run.potential_energy[-1] < 0.25 * run.potential_energy[0]

@@ -15,12 +15,14 @@ NeurIPS. Pearlmutter, B. A. (1994). Fast exact multiplication by the Hessian. Ne
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 
 import numpy as np
 
 from .._validation import _describe
 from ..potential import Potential
+from .data import EmpiricalRisk
 
 
 def _torch():
@@ -117,3 +119,101 @@ def potential_from_torch(fn: Callable, dim: int, *, dtype=None, name: str | None
     """
     return TorchPotential(fn, dim, dtype=dtype, name=name, bounds=bounds, minima=minima,
                           minimum_value=minimum_value)
+
+
+class TorchModuleRisk(EmpiricalRisk):
+    """The mean loss of a torch ``nn.Module`` over a data set, as a function of its flattened parameters.
+
+    V(θ) = loss_fn(model_θ(X), y) (+ ½·l2·|θ|²), θ the module's parameters in the order of
+    ``model.parameters()`` flattened as ``torch.nn.utils.parameters_to_vector`` does. The module is
+    evaluated by ``torch.func.functional_call`` with θ, batched over particles by ``vmap``, so an
+    ensemble of replicas is one call; gradients by ``torch.func.grad``. As a data loss it counts in
+    samples and has :meth:`minibatch` views with the same sampling rules as the package's own (so SGD's
+    temperature and ensembles of replicas work unchanged).
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        Copied (and converted to ``dtype``); the original is not changed.
+    loss_fn : callable
+        ``loss_fn(output, target)`` returning the MEAN loss over the batch (e.g. ``nn.MSELoss()``,
+        ``nn.CrossEntropyLoss()`` with their default ``reduction='mean'``).
+    data : tuple (X, y)
+        Arrays or tensors: X of shape (n, features), y of shape (n,) or (n, outputs); integer y are
+        class labels.
+    l2 : float
+        Ridge weight.
+    dtype : torch.dtype, optional
+        Evaluation dtype (default float64).
+    """
+
+    def __init__(self, model, loss_fn: Callable, data, *, l2: float = 0.0, dtype=None, name: str | None = None):
+        torch = _torch()
+        if not isinstance(model, torch.nn.Module):
+            raise TypeError(f"model must be a torch.nn.Module, got {_describe(model)}")
+        if not callable(loss_fn):
+            raise TypeError(f"loss_fn must be callable, got {_describe(loss_fn)}")
+        if not (isinstance(data, (tuple, list)) and len(data) == 2):
+            raise TypeError(f"data must be a pair (X, y), got {_describe(data)}")
+        X, y = (d.detach().cpu().numpy() if isinstance(d, torch.Tensor) else np.asarray(d) for d in data)
+        self.torch_dtype = torch.float64 if dtype is None else dtype
+        self.model = copy.deepcopy(model).to(self.torch_dtype)
+        self.loss_fn = loss_fn
+        self._names = [name for name, _ in self.model.named_parameters()]
+        self._shapes = [p.shape for _, p in self.model.named_parameters()]
+        sizes = [int(np.prod(s)) for s in self._shapes]
+        self._bounds = np.cumsum([0, *sizes])
+        labels = np.issubdtype(y.dtype, np.integer)
+        super().__init__(X, y, dim=int(self._bounds[-1]), l2=l2, name=name or type(model).__name__,
+                         y_kind="class" if labels else "real")
+        self._X = torch.as_tensor(self.X, dtype=self.torch_dtype)
+        self._y = torch.as_tensor(self.y) if labels else torch.as_tensor(self.y, dtype=self.torch_dtype)
+        func = torch.func
+
+        def loss(theta, Xb, yb):
+            params = {n: theta[a:b].view(s) for n, a, b, s in
+                      zip(self._names, self._bounds[:-1], self._bounds[1:], self._shapes)}
+            return loss_fn(func.functional_call(self.model, params, (Xb,)), yb)
+
+        self._loss_shared = func.vmap(loss, in_dims=(0, None, None))
+        self._loss_each = func.vmap(loss, in_dims=(0, 0, 0))
+        self._both_shared = func.vmap(func.grad_and_value(loss), in_dims=(0, None, None))
+        self._both_each = func.vmap(func.grad_and_value(loss), in_dims=(0, 0, 0))
+
+    def initial_parameters(self) -> np.ndarray:
+        """The module's own parameters θ₀ (its initialization), flattened: a natural start."""
+        torch = _torch()
+        return torch.nn.utils.parameters_to_vector(self.model.parameters()).detach().numpy().astype(np.float64)
+
+    def _batch_loss(self, theta, idx, out):
+        torch = _torch()
+        lead = theta.shape[:-1]
+        T = torch.as_tensor(np.ascontiguousarray(theta.reshape(-1, self.dim)), dtype=self.torch_dtype)
+        if idx is None or np.ndim(idx) == 1:  # one batch for every particle
+            rows = slice(None) if idx is None else torch.as_tensor(idx)
+            args, both, only = (self._X[rows], self._y[rows]), self._both_shared, self._loss_shared
+        else:  # a batch per particle
+            rows = torch.as_tensor(np.asarray(idx).reshape(-1, np.shape(idx)[-1]))
+            args, both, only = (self._X[rows], self._y[rows]), self._both_each, self._loss_each
+        if out is None:
+            values = only(T, *args)
+        else:
+            grads, values = both(T, *args)
+            out[...] = grads.detach().numpy().reshape(theta.shape)
+        return values.detach().numpy().astype(np.float64).reshape(lead)
+
+
+def potential_from_torch_module(model, loss_fn: Callable, data, *, batch_size: int | None = None,
+                                replace: bool = False, seed=0, l2: float = 0.0, dtype=None,
+                                name: str | None = None) -> Potential:
+    """A torch model's loss over a data set as a potential of its flattened parameters.
+
+    Full batch by default; with ``batch_size`` a minibatch view (:meth:`EmpiricalRisk.minibatch`)
+    drawn without replacement, epoch by epoch (``replace=True``: with replacement), from ``seed``.
+    See :class:`TorchModuleRisk`; a minibatch view's ``parent`` is the full-data loss, whose
+    ``initial_parameters()`` is the module's own initialization.
+    """
+    risk = TorchModuleRisk(model, loss_fn, data, l2=l2, dtype=dtype, name=name)
+    if batch_size is None:
+        return risk
+    return risk.minibatch(batch_size, seed=seed, replace=replace)

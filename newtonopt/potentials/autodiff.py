@@ -1,4 +1,4 @@
-"""Potentials from automatic differentiation: your own loss written in torch (an optional extra).
+"""Potentials from automatic differentiation: your own loss written in torch or JAX (optional extras).
 
 ``fn`` maps one point, a tensor of shape (dim,), to a scalar tensor. Its gradient is
 ``torch.func.grad``, its Hessian–vector product forward-over-reverse (``torch.func.jvp`` of the
@@ -119,6 +119,84 @@ def potential_from_torch(fn: Callable, dim: int, *, dtype=None, name: str | None
     """
     return TorchPotential(fn, dim, dtype=dtype, name=name, bounds=bounds, minima=minima,
                           minimum_value=minimum_value)
+
+
+def _jax():
+    try:
+        import jax
+    except ImportError:
+        raise ImportError("Potential.from_jax needs JAX, which is not installed: "
+                          "pip install 'newtonopt[jax]' (or pip install jax)") from None
+    return jax
+
+
+class JaxPotential(Potential):
+    """A potential whose value is a JAX function and whose derivatives are JAX's autodiff.
+
+    ``jax.grad`` for the gradient, forward-over-reverse ``jax.jvp`` of it for Hessian–vector
+    products, ``jax.hessian``, each ``jax.vmap``-ed over the leading axes and ``jax.jit``-compiled.
+    Every evaluation runs inside ``jax.enable_x64(True)``, a context manager that scopes 64-bit
+    arithmetic to these calls: the user's global JAX configuration is not changed.
+
+    Parameters
+    ----------
+    fn : callable
+        Maps an array of shape (dim,) to a scalar, written with ``jax.numpy``.
+    dim : int
+        Number of coordinates.
+    name, bounds, minima, minimum_value
+        As for :class:`~newtonopt.potential.Potential`.
+    """
+
+    def __init__(self, fn: Callable, dim: int, *, name: str | None = None, bounds=None, minima=(),
+                 minimum_value: float | None = None):
+        jax = _jax()
+        if not callable(fn):
+            raise TypeError(f"fn must be callable, got {_describe(fn)}")
+        self.fn = fn
+        self._x64 = jax.enable_x64
+        self._value_fn = jax.jit(jax.vmap(fn))
+        self._both_fn = jax.jit(jax.vmap(jax.value_and_grad(fn)))
+        self._hvp_fn = jax.jit(jax.vmap(lambda x, v: jax.jvp(jax.grad(fn), (x,), (v,))[1]))
+        self._hessian_fn = jax.jit(jax.vmap(jax.hessian(fn)))
+        super().__init__(dim, name=name or getattr(fn, "__name__", "JAX function"), bounds=bounds, minima=minima,
+                         minimum_value=minimum_value)
+        with self._x64(True):
+            probe = np.asarray(fn(jax.numpy.zeros(self.dim)))
+        if probe.shape != ():
+            raise ValueError(f"fn must map an array of shape ({self.dim},) to a scalar, got shape {probe.shape}")
+
+    def _call(self, fn, *arrays, shape: tuple, dtype):
+        flat = [np.ascontiguousarray(a.reshape(-1, self.dim), dtype=np.float64) for a in arrays]
+        with self._x64(True):
+            result = fn(*flat)
+        if isinstance(result, tuple):
+            return tuple(np.asarray(r).astype(dtype, copy=False) for r in result)
+        return np.asarray(result).astype(dtype, copy=False).reshape(shape)
+
+    def _value(self, x):
+        return self._call(self._value_fn, x, shape=x.shape[:-1], dtype=x.dtype)
+
+    def _value_and_gradient(self, x, out):
+        value, grad = self._call(self._both_fn, x, shape=(), dtype=x.dtype)
+        out[...] = grad.reshape(x.shape)
+        return value.reshape(x.shape[:-1])
+
+    def _gradient(self, x, out):
+        self._value_and_gradient(x, out)
+        return out
+
+    def _hvp(self, x, v):
+        return self._call(self._hvp_fn, x, v, shape=x.shape, dtype=x.dtype)
+
+    def _hessian(self, x):
+        return self._call(self._hessian_fn, x, shape=x.shape + (self.dim,), dtype=x.dtype)
+
+
+def potential_from_jax(fn: Callable, dim: int, *, name: str | None = None, bounds=None, minima=(),
+                       minimum_value: float | None = None) -> Potential:
+    """A potential from a JAX function of one point; derivatives by JAX's autodiff (see :class:`JaxPotential`)."""
+    return JaxPotential(fn, dim, name=name, bounds=bounds, minima=minima, minimum_value=minimum_value)
 
 
 class TorchModuleRisk(EmpiricalRisk):

@@ -21,6 +21,7 @@ from .scipy_bridge import scipy_minimize
 from .simulate import simulate
 from .sweep import SweepResult, sweep
 from .trajectory import Trajectory
+from .tuning import LogUniform, TuneResult, Uniform, tune
 
 __version__ = "0.1.0"
 
@@ -29,5 +30,5 @@ __all__ = [
     "Integrator", "GradientDescent", "HeavyBall", "Nesterov", "VelocityVerlet", "ForwardEuler",
     "Langevin", "OverdampedLangevin", "Adagrad", "RMSprop", "Adam", "FIRE",
     "simulate", "Trajectory", "sweep", "SweepResult", "compare", "Comparison", "scipy_minimize",
-    "analysis", "schedules", "flows",
+    "analysis", "schedules", "flows", "tune", "TuneResult", "LogUniform", "Uniform",
 ]

@@ -21,7 +21,7 @@ from newtonopt.datasets import (
 
 SECTIONS = [
     ("The run loop and its result", ["simulate", "Trajectory", "compare", "Comparison", "sweep", "SweepResult",
-                                     "scipy_minimize"]),
+                                     "scipy_minimize", "tune", "TuneResult", "LogUniform", "Uniform"]),
     ("Potentials", ["Potential", "check_gradient"]),
     ("Integrators", ["Integrator", "GradientDescent", "HeavyBall", "Nesterov", "VelocityVerlet", "ForwardEuler",
                      "Langevin", "OverdampedLangevin", "Adagrad", "RMSprop", "Adam", "FIRE"]),

@@ -555,6 +555,72 @@ class Program:
         return [values[s] for s in self.result_slots]
 
 
+    def jvp(self, columns: Sequence[np.ndarray], tangents: Sequence) -> tuple[list, list]:
+        """The outputs and their directional derivatives along ``tangents`` (forward-mode differentiation).
+
+        ``tangents[i]`` is the tangent of coordinate i: an array with one more trailing axis than the
+        columns (k directions at once; e.g. the identity's rows give the Jacobian of the outputs) or
+        None. Each node's tangent follows from its arguments' by the chain rule, in one pass over the
+        code, so the cost is a few times an evaluation and never grows like a symbolic derivative.
+        """
+        values: list = [None] * len(self.code)
+        dots: list = [None] * len(self.code)
+        with np.errstate(all="ignore"):
+            for k, (op, args, value) in enumerate(self.code):
+                a = [values[i] for i in args]
+                values[k] = _execute(op, a, value, columns)
+                dots[k] = tangents[value] if op == "var" else _tangent(op, a, [dots[i] for i in args], values[k],
+                                                                        value)
+        return [values[s] for s in self.result_slots], [dots[s] for s in self.result_slots]
+
+
+def _lift(v):
+    """A value broadcast against tangents, which carry one more trailing axis (the directions)."""
+    return v[..., None] if isinstance(v, np.ndarray) else v
+
+
+def _tangent(op: str, a: list, da: list, r, value):
+    """The tangent of ``op(*a)`` (result ``r``) from the arguments' tangents ``da`` (None: zero)."""
+    if all(d is None for d in da):
+        return None
+    x = _lift(a[0])
+    dx = da[0]
+    if op in ("add", "sub"):
+        db = da[1]
+        if dx is None:
+            return db if op == "add" else -db
+        return dx if db is None else (dx + db if op == "add" else dx - db)
+    if op == "mul":
+        y, dy = _lift(a[1]), da[1]
+        left = None if dx is None else dx * y
+        right = None if dy is None else x * dy
+        return right if left is None else left if right is None else left + right
+    if op == "div":
+        y, dy = _lift(a[1]), da[1]
+        q = _lift(r)
+        num = dx if dy is None else (-(q * dy) if dx is None else dx - q * dy)
+        return num / y
+    if op == "pow":
+        y, dy = _lift(a[1]), da[1]
+        q = _lift(r)
+        left = None if dx is None else dx * (y * np.power(x, y - 1.0))
+        right = None if dy is None else dy * (q * np.log(x))
+        return right if left is None else left if right is None else left + right
+    if op == "neg":
+        return -dx
+    if op == "ipow":
+        return dx * (value * _lift(exact_power(a[0], value - 1)))
+    q = _lift(r)
+    slope = {
+        "exp": lambda: q, "log": lambda: 1.0 / x, "sqrt": lambda: 0.5 / q, "sin": lambda: np.cos(x),
+        "cos": lambda: -np.sin(x), "tan": lambda: 1.0 + q * q, "sinh": lambda: np.cosh(x),
+        "cosh": lambda: np.sinh(x), "tanh": lambda: 1.0 - q * q, "asin": lambda: 1.0 / np.sqrt(1.0 - x * x),
+        "acos": lambda: -1.0 / np.sqrt(1.0 - x * x), "atan": lambda: 1.0 / (1.0 + x * x),
+        "abs": lambda: np.sign(x), "sign": lambda: 0.0,
+    }[op]()
+    return dx * slope
+
+
 def _execute(op: str, args: list, value, columns):
     if op == "const":
         return value

@@ -144,6 +144,59 @@ class Trajectory:
         return (f"<Trajectory {self.method or '?'} on {self.potential or '?'}: {self.status} after "
                 f"{self.n_steps} steps, {self.n_records} records, counts={self.counts}>")
 
+    # ---------------------------------------------------------------- tables
+    _LEDGER = ("potential_energy", "kinetic_energy", "total_energy", "dissipated", "energy_error", "grad_norm")
+
+    def to_dataframe(self):
+        """The record as a pandas DataFrame: one row per record (and particle, for an ensemble).
+
+        Columns: ``step``, ``t``, ``particle`` (ensembles; the flat particle index), the ledger
+        (V, K, E, D, ε, ‖∇V‖ under their attribute names), and ``x0 … x{dim−1}`` when positions
+        were recorded. pandas is optional (``pip install pandas``).
+        """
+        try:
+            import pandas as pd
+        except ImportError:
+            raise ImportError("Trajectory.to_dataframe needs pandas: pip install pandas") from None
+        n = self.n_records
+        particles = self.potential_energy.shape[1:]
+        m = int(np.prod(particles)) if particles else 1
+        t = self.t.reshape(n, -1) if self.t.ndim > 1 else self.t[:, None]  # per-particle clocks (FIRE) or one
+        columns = {"step": np.repeat(self.step, m), "t": np.broadcast_to(t, (n, m)).reshape(-1)}
+        if particles:
+            columns["particle"] = np.tile(np.arange(m), n)
+        for name in self._LEDGER:
+            columns[name] = np.asarray(getattr(self, name)).reshape(-1)
+        if self.x is not None:
+            x = np.asarray(self.x).reshape(n * m, -1)
+            for i in range(x.shape[1]):
+                columns[f"x{i}"] = x[:, i]
+        return pd.DataFrame(columns)
+
+    def to_xarray(self):
+        """The record as an xarray Dataset with dimensions ``step`` × ``particle`` × ``coordinate``.
+
+        Data variables: the ledger (``step`` [× ``particle``]), ``x`` and ``p`` where recorded,
+        ``t``; attributes: method, parameters, potential, status, message. xarray is optional
+        (``pip install xarray``).
+        """
+        try:
+            import xarray as xr
+        except ImportError:
+            raise ImportError("Trajectory.to_xarray needs xarray: pip install xarray") from None
+        particles = self.potential_energy.shape[1:]
+        lead = ("step", "particle") if particles else ("step",)
+        flat = (self.n_records, int(np.prod(particles))) if particles else (self.n_records,)
+        data = {name: (lead, np.asarray(getattr(self, name)).reshape(flat)) for name in self._LEDGER}
+        data["t"] = (lead if self.t.ndim > 1 else ("step",), self.t.reshape(flat) if self.t.ndim > 1 else self.t)
+        for name in ("x", "p"):
+            value = getattr(self, name)
+            if value is not None:
+                data[name] = (lead + ("coordinate",), np.asarray(value).reshape(flat + (-1,)))
+        attrs = {"method": self.method, "potential": self.potential, "status": self.status, "message": self.message,
+                 "params": repr(self.params)}
+        return xr.Dataset(data, coords={"step": self.step}, attrs=attrs)
+
     # ---------------------------------------------------------------- joining
     @classmethod
     def join(cls, first: Trajectory, second: Trajectory) -> Trajectory:

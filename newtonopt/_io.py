@@ -66,14 +66,21 @@ def _fail(where, what: str):
 
 
 def _read_json(path: Path, what: str):
-    try:
-        size = path.stat().st_size
-    except FileNotFoundError:
+    # Only a regular file (a FIFO would block for ever, /dev/zero never ends), and never more bytes than
+    # the cap, whatever the size the file system reports.
+    if not path.exists() and not path.is_symlink():
         _fail(path, f"missing: {what}")
-    if size > _MAX_JSON_BYTES:
-        _fail(path, f"is {size} bytes, more than any {what} newtonopt writes ({_MAX_JSON_BYTES})")
+    if not path.is_file():
+        _fail(path, f"is not a regular file: expected the {what} newtonopt writes")
     try:
-        return json.loads(path.read_bytes().decode("utf-8"))
+        with open(path, "rb") as fh:
+            raw = fh.read(_MAX_JSON_BYTES + 1)
+    except OSError as exc:
+        _fail(path, f"cannot be read ({type(exc).__name__}: {exc.strerror or exc})")
+    if len(raw) > _MAX_JSON_BYTES:
+        _fail(path, f"is more than {_MAX_JSON_BYTES} bytes, more than any {what} newtonopt writes")
+    try:
+        return json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         _fail(path, f"is not valid JSON ({type(exc).__name__}: {exc})")
 
@@ -126,8 +133,10 @@ def check_layout(layout, path: Path) -> dict:
     return out
 
 
-def read_rows(folder: Path, *, finished: bool) -> tuple[dict, str]:
-    """The streamed rows of ``folder`` as read-only memory maps, checked against layout.json.
+def read_rows(folder: Path, *, finished: bool, mmap: bool = False) -> tuple[dict, str]:
+    """The streamed rows of ``folder``, checked against layout.json: read into memory, or with ``mmap``
+    as read-only memory maps (for records larger than memory; a file cut shorter while it is mapped
+    makes the next read of the lost pages a bus error, which kills the interpreter).
 
     Returns ``(rows, note)``: ``rows`` maps each field of ``SINK_FIELDS`` to an array (None
     for x and p when not recorded), all with the same number of rows. With ``finished`` every
@@ -180,8 +189,16 @@ def read_rows(folder: Path, *, finished: bool) -> tuple[dict, str]:
         left = [f"{k}.bin" for k in names if counts[k] > n or extra[k]]
         note = f"{n} complete records read" + (f" (the partial rows after them in {', '.join(left)} are "
                                                  "ignored)" if left else "")
-    rows = {name: np.memmap(folder / f"{name}.bin", dtype=dtype, mode="r", shape=(n,) + shape)
-            for name, (dtype, shape) in layout.items()}
+    rows = {}
+    for name, (dtype, shape) in layout.items():
+        path, count = folder / f"{name}.bin", n * int(np.prod(shape, dtype=object))
+        try:
+            if mmap:
+                rows[name] = np.memmap(path, dtype=dtype, mode="r", shape=(n,) + shape)
+            else:
+                rows[name] = np.fromfile(path, dtype=dtype, count=count).reshape((n,) + shape)
+        except (OSError, ValueError) as exc:  # the file changed (or vanished) since its size was checked
+            _fail(path, f"cannot be read as {n} rows of {dtype.str} ({type(exc).__name__}: {exc})")
     step = np.asarray(rows["step"])
     if step[0] < 0 or (n > 1 and not np.all(step[1:] > step[:-1])):
         _fail(folder / "step.bin", "the step numbers are not non-negative and increasing: the file is damaged")

@@ -284,7 +284,7 @@ class Trajectory:
         return path
 
     @classmethod
-    def load(cls, path) -> Trajectory:
+    def load(cls, path, *, mmap: bool = False) -> Trajectory:
         """Read a trajectory written by :meth:`save` (an ``.npz``) or streamed by ``simulate(record_to=folder)``.
 
         Files are untrusted input: every dtype, shape, size and key is checked and nothing
@@ -295,12 +295,15 @@ class Trajectory:
         path : str or Path
             An ``.npz`` file (``path + '.npz'`` is tried when ``path`` does not exist), or a
             ``record_to`` folder.
+        mmap : bool
+            For a folder: map its files read-only instead of reading them into memory, for a
+            record larger than memory. The folder must then not change while the Trajectory is
+            in use (a file cut shorter under a memory map crashes the interpreter on the next read).
 
         Returns
         -------
         Trajectory
-            A streamed folder is read lazily: its arrays are read-only memory maps of the
-            files. A folder without ``final.npz`` (its run was killed, or its disk filled,
+            A folder without ``final.npz`` (its run was killed, or its disk filled,
             before it finished) is read up to its last complete record and comes back with
             status 'interrupted', a message saying so, and no state to resume from.
 
@@ -312,7 +315,7 @@ class Trajectory:
         """
         path = Path(path)
         if path.is_dir():
-            return RecordSink.load(path)
+            return RecordSink.load(path, mmap=mmap)
         if not path.exists() and npz_path(path).exists():
             path = npz_path(path)
         if not path.exists():
@@ -458,10 +461,10 @@ class RecordSink:
                 pass
 
     def arrays(self) -> dict:
-        """The rows written whole, as read-only memory maps."""
+        """The rows written whole, as read-only memory maps (the run's own folder, which it just wrote)."""
         if self.layout is None or self.rows == 0:  # nothing reached the disk whole
             return {}
-        return read_rows(self.folder, finished=True)[0]
+        return read_rows(self.folder, finished=True, mmap=True)[0]
 
     def finish(self, traj: Trajectory) -> bool:
         """Write ``final.npz``; False (and ``error`` set, the folder left unfinished) when the disk refused it."""
@@ -483,12 +486,12 @@ class RecordSink:
         return True
 
     @staticmethod
-    def load(folder: Path) -> Trajectory:
+    def load(folder: Path, *, mmap: bool = False) -> Trajectory:
         """Read a ``record_to`` folder, checked against its layout (see :meth:`Trajectory.load`)."""
         folder = Path(folder)
         final = folder / "final.npz"
         finished = final.is_file()
-        rows, note = read_rows(folder, finished=finished)
+        rows, note = read_rows(folder, finished=finished, mmap=mmap)
         fields = {SINK_FIELDS[k]: v for k, v in rows.items()}
         if not finished:  # the run was stopped before its end: keep every row that reached the disk
             n = len(rows["step"])

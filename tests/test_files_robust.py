@@ -396,3 +396,40 @@ def test_fuzzed_npz_files_load_consistently_or_raise_value_error(tmp_path):
             continue
         assert back.x.shape == (back.n_records, 2, 2) and back.potential_energy.shape == (back.n_records, 2)
     assert refused > 50
+
+
+# ---------------------------------------------------------------------------------------------- adversarial review
+@pytest.mark.parametrize("kind", ["fifo", "dev-zero", "directory"])
+def test_a_layout_that_is_not_a_regular_file_is_refused_at_once(run, kind):
+    """A FIFO blocked for ever, /dev/zero filled the memory, a directory raised IsADirectoryError."""
+    layout = run / "layout.json"
+    layout.unlink()
+    if kind == "fifo":
+        os.mkfifo(layout)
+    elif kind == "dev-zero":
+        os.symlink("/dev/zero", layout)
+    else:
+        layout.mkdir()
+    with pytest.raises(ValueError, match="layout.json: is not a regular file"):
+        no.Trajectory.load(run)
+
+
+def test_a_bin_file_that_is_a_device_counts_as_missing(run):
+    (run / "V.bin").unlink()
+    os.symlink("/dev/zero", run / "V.bin")
+    with pytest.raises(ValueError, match="V.bin: is missing"):
+        no.Trajectory.load(run)
+
+
+def test_a_loaded_folder_survives_its_files_being_cut_afterwards(run):
+    """Loaded arrays are in memory by default: cutting a file later used to kill the interpreter with SIGBUS
+    on the next read of a memory-mapped array."""
+    traj = no.Trajectory.load(run)
+    os.truncate(run / "x.bin", 0)
+    assert traj.x.shape == (N + 1, 2) and np.isfinite(traj.x.sum())
+
+
+def test_mmap_is_there_for_records_larger_than_memory(pristine):
+    traj = no.Trajectory.load(pristine, mmap=True)
+    assert isinstance(traj.potential_energy, np.memmap)
+    np.testing.assert_array_equal(traj.potential_energy, no.Trajectory.load(pristine).potential_energy)

@@ -182,7 +182,7 @@ class Integrator:
         """Evaluate the potential at ``x`` (validating its output) and build the state."""
         self.check_ensemble(x.shape)
         grad = np.empty_like(x)
-        value = potential._counted_value_and_gradient(x, grad)
+        value = potential.evaluate_into(x, grad)
         validate_evaluation(potential, x, value, grad)
         state = State(x, grad, value if np.ndim(value) else np.float64(value))
         self._setup(state)

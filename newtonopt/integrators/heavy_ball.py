@@ -141,7 +141,7 @@ class HeavyBall(Integrator):
         np.add(v, state.grad, out=v)
         self._move(state)
         kinetic_from(state, v, state.half_lr)
-        state.value = potential._counted_value_and_gradient(state.x, state.grad)
+        state.value = potential.evaluate_into(state.x, state.grad)
         state.t = state.t + state.dt
 
     def _move(self, state: State) -> None:

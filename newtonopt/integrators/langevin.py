@@ -123,7 +123,7 @@ class Langevin(NewtonianIntegrator):
         book_dissipation(state, -1.0, state.kinetic)
         np.multiply(p, state.half_dt_over_m, out=delta)  # A
         np.add(x, delta, out=x)
-        state.value = potential._counted_value_and_gradient(x, state.grad)
+        state.value = potential.evaluate_into(x, state.grad)
         np.multiply(state.grad, state.half_dt, out=delta)  # B
         np.subtract(p, delta, out=p)
         kinetic_from(state, p, state.half_inv_m)

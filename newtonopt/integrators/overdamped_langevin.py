@@ -103,7 +103,7 @@ class OverdampedLangevin(Integrator):
         np.multiply(g, state.lr, out=g)  # g is overwritten by the evaluation below, so use it as scratch
         np.subtract(delta, g, out=delta)  # Δx = −lr·∇V + √(2·lr·T)·ξ
         np.add(x, delta, out=x)
-        state.value = potential._counted_value_and_gradient(x, g)
+        state.value = potential.evaluate_into(x, g)
         # Heat to the bath: −½(∇V(x) + ∇V(x⁺))·Δx (Stratonovich).
         np.add(state.grad_old, g, out=state.grad_old)
         if x.ndim == 1:

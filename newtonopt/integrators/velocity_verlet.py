@@ -92,7 +92,7 @@ class VelocityVerlet(NewtonianIntegrator):
         np.subtract(p, delta, out=p)
         np.multiply(p, state.dt_over_m, out=delta)
         np.add(state.x, delta, out=state.x)
-        state.value = potential._counted_value_and_gradient(state.x, state.grad)
+        state.value = potential.evaluate_into(state.x, state.grad)
         np.multiply(state.grad, state.half_dt, out=delta)
         np.subtract(p, delta, out=p)
         kinetic_from(state, p, state.half_inv_m)

@@ -71,6 +71,7 @@ class FIRE(Integrator):
     """
 
     order = 2
+    step_parameter = "dt"
     state_fields = ("v", "fire_dt", "fire_a", "fire_n", "fire_started")
 
     def __init__(self, dt=0.1, maxstep=0.2, dtmax=1.0, Nmin=5, finc=1.1, fdec=0.5, astart=0.1, fa=0.99, a=0.1):

@@ -49,6 +49,9 @@ class OverdampedLangevin(Integrator):
     """
 
     order = 1
+    stochastic = True
+    step_parameter = "dt"
+    stability_limit_label = "2γ/λ_max"
 
     def __init__(self, dt, friction=1.0, temperature=1.0, seed=None):
         self.dt = positive("dt", dt)
@@ -67,6 +70,12 @@ class OverdampedLangevin(Integrator):
 
     def params(self) -> dict:
         return {"dt": self.dt, "friction": self.friction, "temperature": self.temperature, "seed": self.seed}
+
+    @classmethod
+    def stability_limit(cls, L: float, friction=1.0):
+        """The largest stable dt on a quadratic whose top Hessian eigenvalue is ``L``: 2γ/L (the drift is
+        gradient descent with lr = dt/γ)."""
+        return 2.0 * friction / L
 
     def stability_message(self, lam_max):
         lr = float(np.max(np.asarray(self.dt) / np.asarray(self.friction)))

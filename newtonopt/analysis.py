@@ -1,7 +1,9 @@
 """Curvature, stability limits, rates and tuned parameters: the physics that sets the step.
 
-On a quadratic with Hessian eigenvalues in [μ, L] every method of the package is a linear
-recurrence per normal mode, so its stability limit and its rate follow from μ and L. For other
+On a quadratic with Hessian eigenvalues in [μ, L] gradient descent, the momentum methods and the
+Verlet-type integrators are linear recurrences per normal mode, so their stability limits and rates
+follow from μ and L. Each formula is a classmethod of its method's class (``stability_limit``,
+``rate``); the functions here find the method through the registry and call it. For other
 potentials the same formulas apply near a minimum, with μ and L estimated from Hessian-vector
 products by Lanczos' method.
 

@@ -18,13 +18,13 @@ from newtonopt.datasets import (
     standardize,
     train_test_split,
 )
+from newtonopt.integrators.registry import METHODS
 
 SECTIONS = [
     ("The run loop and its result", ["simulate", "Trajectory", "compare", "Comparison", "sweep", "SweepResult",
                                      "scipy_minimize", "tune", "TuneResult", "LogUniform", "Uniform"]),
     ("Potentials", ["Potential", "check_gradient"]),
-    ("Integrators", ["Integrator", "GradientDescent", "HeavyBall", "Nesterov", "VelocityVerlet", "ForwardEuler",
-                     "Langevin", "OverdampedLangevin", "Adagrad", "RMSprop", "Adam", "FIRE"]),
+    ("Integrators", ["Integrator", *(m.cls.__name__ for m in METHODS)]),  # in the registry's order
 ]
 
 

@@ -6,12 +6,14 @@ can import them downward. Use them through :mod:`newtonopt.plot`; its docstring 
 """
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping
 
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import BoundaryNorm
 
+from .integrators.registry import find_method
 from .potential import Potential
 from .trajectory import Trajectory
 
@@ -231,15 +233,23 @@ def phase_portrait(trajectory: Trajectory, *, ax=None, coordinate: int = 0, part
     return ax
 
 
-def _boundary(method_name: str, lam_max: float, momentum: np.ndarray):
-    """The largest stable lr on a quadratic with top eigenvalue lam_max (None when unknown)."""
-    if method_name == "GradientDescent":
-        return np.full_like(momentum, 2.0 / lam_max)
-    if method_name == "HeavyBall":
-        return (2.0 + 2.0 * momentum) / lam_max
-    if method_name == "Nesterov":
-        return (2.0 + 2.0 * momentum) / (1.0 + 2.0 * momentum) / lam_max
-    return None
+def _method_class(name: str):
+    """The integrator class a sweep's method name stands for, or None (a user's factory the registry does not know)."""
+    try:
+        return find_method(name).cls
+    except (TypeError, ValueError):
+        return None
+
+
+def _formula_at(formula, first, known: dict):
+    """``formula(*first, **known)`` with the parameters it names, or None when it needs one not in ``known``."""
+    args = {}
+    for name, param in list(inspect.signature(formula).parameters.items())[len(first):]:
+        if name in known:
+            args[name] = known[name]
+        elif param.default is inspect.Parameter.empty:
+            return None  # the sweep does not fix what the formula needs (e.g. a heavy ball's momentum)
+    return formula(*first, **args)
 
 
 def _is_log_spaced(values: np.ndarray) -> bool:
@@ -251,8 +261,9 @@ def _is_log_spaced(values: np.ndarray) -> bool:
 
 
 def sweep_map(result, *, value: str = "steps", ax=None):
-    """Heat map of a sweep over (lr, momentum) — or a line over one axis — with the analytic
-    stability boundary of a quadratic and Polyak's optimum overlaid for GD / heavy ball / Nesterov.
+    """Heat map of a sweep over two parameters — or a line over one — with the analytic stability
+    limit of a quadratic and the tuned parameters overlaid where the method's class has those
+    formulas (gradient descent's 2/λ_max, the heavy ball's (2 + 2μ)/λ_max and Polyak's optimum, ...).
 
     ``value`` is 'steps' (steps to tolerance, log colour), 'rate' (measured contraction of ‖∇V‖ per
     step) or 'final_value'. Diverged points are drawn in dark red, points that ran out of steps in gray.
@@ -271,6 +282,10 @@ def sweep_map(result, *, value: str = "steps", ax=None):
     if ax is None:
         _, ax = plt.subplots(figsize=(6.8, 5.2), layout="constrained")
     bounds = result.potential.curvature_bounds()
+    # The method's own formulas (its class's stability_limit and tuned_params), at what the sweep held fixed.
+    cls = _method_class(result.method)
+    fixed = {k: v for k, v in {**result.fixed, **{k: v[0] for k, v in result.axes.items() if len(v) == 1}}.items()
+             if isinstance(v, (int, float, np.number)) and not isinstance(v, bool)}  # not a Schedule, not a seed array
     if len(names) == 1:
         name = names[0]
         xs = result.axes[name]
@@ -278,10 +293,14 @@ def sweep_map(result, *, value: str = "steps", ax=None):
         ax.plot(xs, ys, "o-", color=PALETTE[0], label=value)
         ax.plot(xs[diverged.reshape(-1)], np.full(diverged.sum(), np.nanmax(ys) if np.isfinite(ys).any() else 1.0),
                 "x", color="darkred", label="diverged")
-        if bounds is not None and name == "lr" and result.method == "GradientDescent":
-            ax.axvline(2.0 / bounds[1], color="black", ls="--", label="stability limit 2/λ_max")
-            if bounds[0] > 0:
-                ax.axvline(2.0 / (bounds[0] + bounds[1]), color="black", ls=":", label="optimal lr = 2/(λ_min + λ_max)")
+        if bounds is not None and cls is not None and name == cls.step_parameter:
+            mu, L = bounds
+            limit = None if cls.stability_limit is None else _formula_at(cls.stability_limit, (L,), fixed)
+            if limit is not None:
+                ax.axvline(limit, color="black", ls="--", label=f"stability limit {cls.stability_limit_label}")
+            tuned = cls.tuned_params(mu, L) if cls.tuned_params is not None and mu > 0 else {}
+            if set(tuned) == {name}:  # the tuned point lies on this line only when it sets nothing else
+                ax.axvline(tuned[name], color="black", ls=":", label=cls.tuned_params_label)
         ax.set_xlabel(name)
         ax.set_ylabel({"steps": "steps to tolerance"}.get(value, value.replace("_", " ")))
         if value == "steps":
@@ -310,17 +329,18 @@ def sweep_map(result, *, value: str = "steps", ax=None):
     colorbar = ax.figure.colorbar(mesh, ax=ax, label=label)
     if norm is not None:
         _plain_log_ticks(colorbar.ax.yaxis)
-    if bounds is not None and xn == "lr" and yn == "momentum":
-        mom = np.linspace(min(yv), max(yv), 200)
-        edge = _boundary(result.method, bounds[1], mom)
-        if edge is not None:
-            ax.plot(edge, mom, color="white", lw=2.5)
-            ax.plot(edge, mom, color="black", lw=1.3, ls="--", label="analytic stability limit")
+    if bounds is not None and cls is not None and xn == cls.step_parameter:
         mu, L = bounds
-        if result.method == "HeavyBall" and mu > 0:
-            kappa = L / mu
-            ax.plot(4 / (np.sqrt(L) + np.sqrt(mu)) ** 2, ((np.sqrt(kappa) - 1) / (np.sqrt(kappa) + 1)) ** 2, "*",
-                    color="white", markeredgecolor="black", markersize=16, label="Polyak's optimum")
+        ys = np.linspace(min(yv), max(yv), 200)
+        edge = None if cls.stability_limit is None else _formula_at(cls.stability_limit, (L,), {**fixed, yn: ys})
+        if edge is not None:  # the limit on the step along the other axis (a vertical line if it does not enter)
+            edge = np.broadcast_to(edge, ys.shape)
+            ax.plot(edge, ys, color="white", lw=2.5)
+            ax.plot(edge, ys, color="black", lw=1.3, ls="--", label="analytic stability limit")
+        tuned = cls.tuned_params(mu, L) if cls.tuned_params is not None and mu > 0 else {}
+        if set(tuned) == {xn, yn}:
+            ax.plot(tuned[xn], tuned[yn], "*", color="white", markeredgecolor="black", markersize=16,
+                    label=cls.tuned_params_label)
     handles, _ = ax.get_legend_handles_labels()
     handles += [Patch(color="#8b1a1a", label="diverged"),
                 Patch(color="#bdbdbd", label=f"not converged in {result.n_steps} steps")]

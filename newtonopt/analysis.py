@@ -1,7 +1,9 @@
 """Curvature, stability limits, rates and tuned parameters: the physics that sets the step.
 
-On a quadratic with Hessian eigenvalues in [μ, L] every method of the package is a linear
-recurrence per normal mode, so its stability limit and its rate follow from μ and L. For other
+On a quadratic with Hessian eigenvalues in [μ, L] gradient descent, the momentum methods and the
+Verlet-type integrators are linear recurrences per normal mode, so their stability limits and rates
+follow from μ and L. Each formula is a classmethod of its method's class (``stability_limit``,
+``rate``); the functions here find the method through the registry and call it. For other
 potentials the same formulas apply near a minimum, with μ and L estimated from Hessian-vector
 products by Lanczos' method.
 
@@ -11,6 +13,7 @@ method's module (the method's ``tuned`` constructor reads it there); they are co
 
 from __future__ import annotations
 
+import inspect
 import math
 from dataclasses import dataclass
 
@@ -21,6 +24,7 @@ from .curvature import Curvature, curvature
 from .integrators.gradient_descent import tuned_gradient_descent
 from .integrators.heavy_ball import tuned_heavy_ball
 from .integrators.nesterov import tuned_nesterov
+from .integrators.registry import METHODS, find_method
 from .potentials.data import EmpiricalRisk, MinibatchView
 
 __all__ = ["Curvature", "curvature", "stability_limit", "rate", "steps_to", "cg_bound", "tuned_gradient_descent",
@@ -28,66 +32,55 @@ __all__ = ["Curvature", "curvature", "stability_limit", "rate", "steps_to", "cg_
 
 
 # ------------------------------------------------------------------------------ stability and rates
-def _name(method) -> str:
-    name = method if isinstance(method, str) else type(method).__name__
-    aliases = {"gd": "GradientDescent", "heavyball": "HeavyBall", "heavy_ball": "HeavyBall",
-               "nesterov": "Nesterov", "verlet": "VelocityVerlet"}
-    return aliases.get(name.lower(), name)
+def _formula(method, kind: str):
+    """The method's registry entry and its formula ``kind`` ('stability_limit' or 'rate'); a ValueError
+    naming the methods that have one when it has none."""
+    entry = find_method(method)
+    formula = getattr(entry, kind)
+    if formula is None:
+        known = ", ".join(m.cls.__name__ for m in METHODS if getattr(m, kind) is not None)
+        word = "stability" if kind == "stability_limit" else "rate"
+        raise ValueError(f"no {word} formula for {entry.cls.__name__!r}; known: {known}")
+    return entry, formula
 
 
-def stability_limit(method, L: float, *, momentum: float = 0.0, mass: float = 1.0) -> float:
+def _call(formula, *args, **params):
+    """``formula(*args, **params)`` with only the parameters the formula names (the others do not enter it)."""
+    names = inspect.signature(formula).parameters
+    return formula(*args, **{k: v for k, v in params.items() if k in names})
+
+
+def stability_limit(method, L: float, *, momentum: float = 0.0, mass: float = 1.0, friction: float = 1.0) -> float:
     """The largest stable step on a quadratic whose top eigenvalue is ``L``.
 
+    Each method's own formula (``stability_limit`` on its class), for its step parameter:
     GradientDescent: lr < 2/L. HeavyBall: lr < (2 + 2μ)/L. Nesterov (torch form):
-    lr < (2 + 2μ)/((1 + 2μ)·L). VelocityVerlet: dt < 2·√(m/L). ``method`` is a name or an
-    integrator (whose momentum and mass are then used).
+    lr < (2 + 2μ)/((1 + 2μ)·L). VelocityVerlet and Langevin: dt < 2·√(m/L). OverdampedLangevin:
+    dt < 2γ/L. ``method`` is a name (any alias of the method registry), an integrator class or an
+    integrator, whose own momentum, mass and friction are then used (of per-particle arrays: the
+    largest momentum, the smallest mass and friction).
     """
     L = positive("L", L)
-    name = _name(method)
-    if not isinstance(method, str):
+    _, formula = _formula(method, "stability_limit")
+    if not isinstance(method, (str, type)):
         momentum = float(np.max(getattr(method, "momentum", momentum)))
         mass = float(np.min(getattr(method, "mass", mass)))
-    if name == "GradientDescent":
-        return 2.0 / L
-    if name == "HeavyBall":
-        return (2.0 + 2.0 * momentum) / L
-    if name == "Nesterov":
-        return (2.0 + 2.0 * momentum) / ((1.0 + 2.0 * momentum) * L)
-    if name == "VelocityVerlet":
-        return 2.0 * math.sqrt(mass / L)
-    raise ValueError(f"no stability formula for {name!r}; known: GradientDescent, HeavyBall, Nesterov, VelocityVerlet")
-
-
-def _companion_radius(name: str, lam: np.ndarray, lr: float, momentum: float) -> np.ndarray:
-    """Spectral radius of the per-mode recurrence x⁺ = a·x − b·x⁻ for each eigenvalue λ."""
-    if name == "HeavyBall":
-        a, b = 1.0 + momentum - lr * lam, momentum * np.ones_like(lam)
-    else:  # Nesterov, torch form: x⁺ = (1 + μ)(1 − ηλ)x − μ(1 − ηλ)x⁻
-        a, b = (1.0 + momentum) * (1.0 - lr * lam), momentum * (1.0 - lr * lam)
-    disc = a * a - 4.0 * b
-    sq = np.sqrt(np.abs(disc))
-    real = np.maximum(np.abs(a + sq), np.abs(a - sq)) / 2.0
-    return np.where(disc >= 0, real, np.sqrt(np.abs(b)))
+        friction = float(np.min(getattr(method, "friction", friction)))
+    return float(_call(formula, L, momentum=momentum, mass=mass, friction=friction))
 
 
 def rate(method, mu: float, L: float, **params) -> float:
     """The asymptotic contraction factor per step on a quadratic with spectrum in [μ, L].
 
-    GradientDescent: max(|1 − lr·μ|, |1 − lr·L|). HeavyBall and Nesterov: the largest spectral
-    radius of the 2 × 2 companion matrix over the spectrum (checked on a dense grid of λ; at
-    Polyak's parameters it equals (√κ − 1)/(√κ + 1)). Parameters come from ``params`` or from an
-    integrator instance.
+    Each method's own formula (``rate`` on its class): GradientDescent: max(|1 − lr·μ|, |1 − lr·L|).
+    HeavyBall and Nesterov: the largest spectral radius of the 2 × 2 companion matrix over the
+    spectrum (checked on a dense grid of λ; at Polyak's parameters it equals (√κ − 1)/(√κ + 1)).
+    Parameters come from ``params`` or from an integrator instance.
     """
-    name = _name(method)
-    if not isinstance(method, str):
+    _, formula = _formula(method, "rate")
+    if not isinstance(method, (str, type)):
         params = {**method.params(), **params}
-    lr = float(params["lr"])
-    if name == "GradientDescent":
-        return max(abs(1.0 - lr * mu), abs(1.0 - lr * L))
-    if name in ("HeavyBall", "Nesterov"):
-        lam = np.concatenate([[mu, L], np.geomspace(max(mu, 1e-300), L, 2001)])
-        return float(np.max(_companion_radius(name, lam, lr, float(params["momentum"]))))
-    raise ValueError(f"no rate formula for {name!r}; known: GradientDescent, HeavyBall, Nesterov")
+    return _call(formula, mu, L, **params)
 
 
 def steps_to(contraction: float, reduction: float) -> int:

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import numpy as np
 
-from . import integrators as _integrators
 from .compare import compare
 from .expression import potential_from_expression
-from .registry import METHODS, POTENTIALS, lookup
+from .integrators.registry import METHODS, Method, find_method
+from .registry import POTENTIALS, SCIPY_METHODS, ScipyEntry, lookup
 
 DEMO_FIGURE = "newtonopt_demo.png"
 
@@ -63,30 +63,42 @@ def parse_methods(text: str) -> list[tuple[str, str, dict]]:
 def _convert(flag: str, key: str, value: str):
     if value.lower() in ("true", "false"):
         return value.lower() == "true"
+    if re.fullmatch(r"[+-]?\d+", value.strip()):
+        return int(value)  # seed=3, Nmin=5: an int; lr=1 is taken as 1.0 by the method itself
     if value.startswith("(") or "/" in value:
         parts = [p for p in re.split(r"[(),/ ]+", value) if p]
         return tuple(_number(f"{flag} {key}", p) for p in parts)
     return _number(f"{flag} {key}", value)
 
 
-def build_method(name: str, params: dict, lr: float):
-    """An integrator (or a scipy method name) from a CLI method name and its overrides."""
+def find_cli_method(name: str) -> Method | ScipyEntry:
+    """The method registry's entry (any alias) or scipy's for a CLI name; a UsageError with close matches."""
+    key = name.strip().lower()
+    if key in SCIPY_METHODS:
+        return SCIPY_METHODS[key]
     try:
-        entry = lookup("method", name, METHODS)
+        return find_method(name)
+    except ValueError:
+        pass
+    try:  # not found: let lookup word the message over every name the command line knows
+        lookup("method", name, {**{m.name: m for m in METHODS}, **SCIPY_METHODS})
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    if entry.kind == "scipy":
+    raise AssertionError("unreachable: lookup found a name find_method did not")  # pragma: no cover
+
+
+def build_method(name: str, params: dict, lr: float):
+    """An integrator (or a scipy method name) from a CLI method name and its overrides."""
+    entry = find_cli_method(name)
+    if isinstance(entry, ScipyEntry):
         if params:
             raise UsageError(f"--methods: {name} takes no parameters here, got {params}")
         return entry.target
-    cls = getattr(_integrators, entry.target, None)
-    if cls is None:  # pragma: no cover - an integrator not built in this installation
-        raise UsageError(f"method {name!r} ({entry.target}) is not available in this version")
-    kwargs = entry.defaults(lr)
+    kwargs = entry.settings(lr)
     for key, value in params.items():
         kwargs[key] = _convert(f"--methods {name}:", key, value)
     try:
-        return cls(**kwargs)
+        return entry.cls(**kwargs)
     except TypeError as exc:
         raise UsageError(f"--methods {name}: {exc}") from None
     except ValueError as exc:
@@ -142,10 +154,11 @@ def cmd_list(args) -> int:
     print("potentials (--potential NAME, or a formula in x, y, z such as '6*x**2 + 9*y**2 - 12*x'):")
     for name, entry in POTENTIALS.items():
         print(f"  {name:<14} {entry.description}")
-    print("\nmethods (--methods a,b,c; parameters as heavyball:lr=1e-3,momentum=0.9):")
-    for name, entry in METHODS.items():
-        where = "scipy.optimize" if entry.kind == "scipy" else "newtonopt"
-        print(f"  {name:<14} {entry.description} [{where}]")
+    print("\nmethods (--methods a,b,c; parameters as heavyball:lr=1e-3,momentum=0.9 or langevin:temperature=0.3):")
+    for m in METHODS:
+        print(f"  {m.name:<19} {m.description} [newtonopt]")
+    for name, entry in SCIPY_METHODS.items():
+        print(f"  {name:<19} {entry.description} [scipy.optimize]")
     return 0
 
 
@@ -213,9 +226,11 @@ def cmd_compare(args) -> int:
         _check_output(flag, path)
     methods = {}
     for label, name, params in parse_methods(args.methods):
-        if args.tuned and name.lower() in ("gd", "heavyball", "nesterov") and not params:
+        entry = find_cli_method(name)
+        tuned = getattr(entry.cls, "tuned", None) if isinstance(entry, Method) else None  # gd, heavyball, nesterov
+        if args.tuned and tuned is not None and not params:
             try:
-                methods[label] = _tuned(name.lower(), V, x0)
+                methods[label] = tuned(V, x0)
             except (ValueError, TypeError) as exc:  # e.g. the Hessian at x0 is not positive definite
                 raise UsageError(f"--tuned {name} at x0 = {np.asarray(x0).tolist()}: {exc}") from None
         else:
@@ -251,7 +266,6 @@ def cmd_compare(args) -> int:
 def cmd_explore(args) -> int:
     import matplotlib
 
-    from .explorer import METHODS as EXPLORER_METHODS
     from .explorer import explore
 
     V, x0, lr = build_potential(args.potential, None)
@@ -261,10 +275,12 @@ def cmd_explore(args) -> int:
         x0 = np.array([_number("--x0", t) for t in args.x0.split(",") if t.strip()])
         if x0.shape != (2,):
             raise UsageError(f"--x0 needs 2 comma-separated numbers, got {len(x0)}")
-    method = {"gd": "gradient descent", "heavyball": "heavy ball", "nesterov": "Nesterov",
-              "verlet": "velocity Verlet"}.get(args.method)
-    if method not in EXPLORER_METHODS:
-        raise UsageError(f"--method must be one of gd, heavyball, nesterov, verlet, got {args.method!r}")
+    try:
+        method = find_method(args.method)
+    except ValueError:
+        method = None
+    if method is None or not method.explorer:
+        raise UsageError(f"--method must be one of {_explorer_names()}, got {args.method!r}")
     lr = args.lr if args.lr is not None else lr
     if not lr > 0:
         raise UsageError(f"--lr must be > 0, got {lr}")
@@ -272,7 +288,7 @@ def cmd_explore(args) -> int:
         raise UsageError(f"--momentum must be in [0, 1), got {args.momentum}")
     _check_output("--out", args.out)
     interactive = matplotlib.get_backend().lower() not in ("agg", "pdf", "svg", "ps", "cairo", "template")
-    fig = explore(V, x0, lr=lr, momentum=args.momentum, method=method, show=interactive)
+    fig = explore(V, x0, lr=lr, momentum=args.momentum, method=method.title, show=interactive)
     if not interactive:
         out = Path(args.out or "newtonopt_explorer.png")
         _write("--out", str(out), lambda: fig.savefig(out, dpi=110))
@@ -280,10 +296,10 @@ def cmd_explore(args) -> int:
     return 0
 
 
-def _tuned(name: str, V, x0):
-    cls = {"gd": _integrators.GradientDescent, "heavyball": _integrators.HeavyBall,
-           "nesterov": _integrators.Nesterov}[name]
-    return cls.tuned(V, x0)
+def _explorer_names() -> str:
+    """The explorer's methods, as the command line names them: 'gd, heavyball, nesterov or verlet'."""
+    names = [m.name for m in METHODS if m.explorer]
+    return ", ".join(names[:-1]) + " or " + names[-1]
 
 
 # -------------------------------------------------------------------------------------------------- main
@@ -316,7 +332,7 @@ def make_parser() -> argparse.ArgumentParser:
     exp.add_argument("--x0", help="the first start, comma-separated")
     exp.add_argument("--lr", type=float, help="initial learning rate (default: the potential's)")
     exp.add_argument("--momentum", type=float, default=0.9, help="initial momentum (default 0.9)")
-    exp.add_argument("--method", default="heavyball", help="gd, heavyball, nesterov or verlet")
+    exp.add_argument("--method", default="heavyball", help=_explorer_names())
     exp.add_argument("--out", help="where to write the snapshot when there is no display")
     exp.set_defaults(func=cmd_explore)
     return parser

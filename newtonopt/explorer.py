@@ -11,25 +11,30 @@ from __future__ import annotations
 import numpy as np
 
 from ._draw import PALETTE, _box, contour
-from .integrators import GradientDescent, HeavyBall, Nesterov, VelocityVerlet
+from .integrators.registry import METHODS as _REGISTRY
+from .integrators.registry import find_method
 from .potential import Potential
 from .simulate import simulate
 
-METHODS = ("gradient descent", "heavy ball", "Nesterov", "velocity Verlet")
+#: The buttons: the registry's methods whose lr and momentum sliders mean something, by title.
+METHODS = tuple(m.title for m in _REGISTRY if m.explorer)
+
+
+def _entry(method: str):
+    """The registry's entry for one of the explorer's methods, by any alias; a ValueError otherwise."""
+    try:
+        entry = find_method(method)
+    except (TypeError, ValueError):
+        entry = None
+    if entry is None or not entry.explorer:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    return entry
 
 
 def make_integrator(method: str, lr: float, momentum: float):
-    """The integrator a slider setting stands for; Verlet gets dt = √lr and friction with e^(−γ·dt) = momentum."""
-    if method == "gradient descent":
-        return GradientDescent(lr)
-    if method == "heavy ball":
-        return HeavyBall(lr, momentum)
-    if method == "Nesterov":
-        return Nesterov(lr, momentum)
-    if method == "velocity Verlet":
-        dt = float(np.sqrt(lr))
-        return VelocityVerlet(dt, friction=-np.log(max(momentum, 1e-12)) / dt)
-    raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    """The integrator a slider setting stands for: the registry's ``settings(lr, momentum)`` (velocity
+    Verlet gets dt = √lr and the friction with e^(−γ·dt) = momentum)."""
+    return _entry(method).build(lr, momentum)
 
 
 class Explorer:
@@ -45,6 +50,9 @@ class Explorer:
         Initial slider values.
     n_steps : int
         Steps per run.
+    method : str
+        The first method: one of :data:`METHODS` (the registry's methods with ``explorer=True``),
+        by any of its names (``'heavy ball'``, ``'heavyball'``, ``'HeavyBall'``).
     """
 
     def __init__(self, potential: Potential, x0=None, *, lr: float = 1e-2, momentum: float = 0.9,
@@ -54,8 +62,7 @@ class Explorer:
 
         if potential.dim != 2:
             raise ValueError(f"the explorer needs a 2-D potential, got dim = {potential.dim}")
-        if method not in METHODS:
-            raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+        method = _entry(method).title
         self.potential, self.n_steps, self.method = potential, int(n_steps), method
         box = _box(potential, {}, None)
         self.x0 = np.array(x0 if x0 is not None else [box[0, 0] + 0.15 * np.ptp(box[0]),

@@ -17,6 +17,7 @@ The two wrappers that the base class's constructors build live here beside it:
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
@@ -60,6 +61,26 @@ class Potential:
         Evaluation counts with keys ``'value'``, ``'gradient'`` and ``'hessian'``
         (Hessian-vector products count as Hessian evaluations, as scipy's
         ``nhev`` does). A finite-difference gradient counts as one gradient.
+
+    Notes
+    -----
+    **What a subclass implements.** ``_value(x)`` and ``_gradient(x, out)``, or
+    ``_value_and_gradient(x, out)`` when the two share work (either pair is derived
+    from the other). Optional: ``_hessian(x)`` and ``_hvp(x, v)``, which otherwise
+    fall back to central finite differences of the gradient, and
+    ``curvature_bounds`` when the Hessian's extreme eigenvalues are known exactly.
+    Each receives an ``x`` already checked (a float array of shape ``(..., dim)``),
+    works on every leading axis at once, writes the gradient into ``out`` (shape
+    ``x.shape``, same dtype) and returns the values, shape ``x.shape[:-1]``. None
+    of them counts anything: the public methods do.
+
+    **What a caller may rely on.** The public evaluations (:meth:`value`,
+    :meth:`gradient`, :meth:`value_and_gradient`, :meth:`hessian`, :meth:`hvp`)
+    check ``x``, count per particle and return arrays the caller owns. The run
+    loop's evaluation, :meth:`evaluate_into`, is the one an integrator's step
+    calls: it checks nothing, books its counts lazily (they are exact whenever
+    :attr:`counts` is read) and may return an internal buffer that its next call
+    overwrites.
     """
 
     #: Evaluations charged per particle and call: 1 here; a data loss charges its samples.
@@ -87,7 +108,7 @@ class Potential:
     @property
     def counts(self) -> dict:
         """Evaluations so far: ``{'value': ..., 'gradient': ..., 'hessian': ...}`` (see the class docstring)."""
-        if self._pending_coordinates:  # run-loop evaluations not yet booked (see _counted_value_and_gradient)
+        if self._pending_coordinates:  # run-loop evaluations not yet booked (see evaluate_into)
             n = self._pending_coordinates // self.dim * self.cost
             self._pending_coordinates = 0
             self._counts["value"] += n
@@ -127,6 +148,37 @@ class Potential:
         self.counts["gradient"] += n
         # A subclass may return an internal buffer that its next call overwrites: hand out a copy.
         return np.array(self._value_and_gradient(x, out)), out
+
+    def evaluate_into(self, x: np.ndarray, out: np.ndarray):
+        """V(x), with ∇V(x) written into ``out``: the run loop's evaluation, unchecked and cheap.
+
+        An integrator's step calls this once per step; :meth:`value_and_gradient` is the checked
+        version for everyone else.
+
+        Parameters
+        ----------
+        x : ndarray, shape (..., dim)
+            Positions of a floating dtype with last axis ``dim``. Not checked: a wrong shape or
+            dtype gives a wrong answer or numpy's error, not this class's message.
+        out : ndarray, shape x.shape
+            Receives the gradient; same dtype as ``x``. Not checked either.
+
+        Returns
+        -------
+        ndarray or float, shape x.shape[:-1]
+            The values. May be an internal buffer of the potential that the next call overwrites:
+            copy it to keep it.
+
+        Notes
+        -----
+        Counts are booked lazily: this adds ``x.size`` to a pending total (one integer addition;
+        two dictionary updates cost a twentieth of a step of a 2-D problem), folded into
+        :attr:`counts` as one value and one gradient evaluation per particle (times ``cost``)
+        whenever ``counts`` is read. No ``np.errstate`` either: the run loop silences
+        floating-point warnings once for the whole run.
+        """
+        self._pending_coordinates += x.size
+        return self._value_and_gradient(x, out)
 
     def hessian(self, x):
         """The Hessian ∇²V(x), shape ``x.shape + (dim,)``."""
@@ -221,14 +273,15 @@ class Potential:
         return out
 
     def _counted_value_and_gradient(self, x, out):
-        """Hot-path evaluation for the run loop: no checks, counts by particles.
+        """Deprecated alias of :meth:`evaluate_into`, kept for one release (0.1 → 0.2).
 
-        The count is booked lazily: one integer addition here (two dictionary updates cost a
-        twentieth of a step of a 2-D problem), folded into ``counts`` when it is read. The value
-        returned may be an internal buffer overwritten by the next call.
+        Integrators written outside the package copied this call from ours; they should call
+        :meth:`evaluate_into`, which does exactly the same.
         """
-        self._pending_coordinates += x.size
-        return self._value_and_gradient(x, out)
+        warnings.warn("Potential._counted_value_and_gradient is deprecated and will be removed in the next "
+                      "release; call Potential.evaluate_into(x, out), which does the same",
+                      DeprecationWarning, stacklevel=2)
+        return self.evaluate_into(x, out)
 
     def _overrides(self, method: str) -> bool:
         return getattr(type(self), method) is not getattr(Potential, method)

@@ -1,14 +1,16 @@
-"""Names for the command line: the potentials and methods it knows, with one-line descriptions.
+"""Names for the command line beyond the package's own methods: potentials, and scipy's methods.
 
 Each potential entry carries a conventional start and a safe default step size,
-so that ``newtonopt compare --potential NAME`` works without further flags.
+so that ``newtonopt compare --potential NAME`` works without further flags. The package's
+methods are listed once, in :mod:`newtonopt.integrators.registry`; scipy's are here because
+they are no integrators, only names the command line passes on to ``scipy.optimize.minimize``.
 """
 
 from __future__ import annotations
 
 import difflib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -53,32 +55,16 @@ POTENTIALS: dict[str, PotentialEntry] = {
 
 
 @dataclass(frozen=True)
-class MethodEntry:
-    kind: str  # "integrator" or "scipy"
-    target: str  # class name in newtonopt, or scipy method name
+class ScipyEntry:
+    target: str  # the method name scipy.optimize.minimize takes
     description: str
-    defaults: Callable[[float], dict] = field(default=lambda lr: {})
 
 
-METHODS: dict[str, MethodEntry] = {
-    "gd": MethodEntry("integrator", "GradientDescent", "gradient descent (explicit Euler, overdamped)",
-                      lambda lr: {"lr": lr}),
-    "heavyball": MethodEntry("integrator", "HeavyBall", "Polyak's heavy ball (symplectic Euler, damped)",
-                             lambda lr: {"lr": lr, "momentum": 0.9}),
-    "nesterov": MethodEntry("integrator", "Nesterov", "Nesterov momentum (torch.optim.SGD form)",
-                            lambda lr: {"lr": lr, "momentum": 0.9}),
-    "verlet": MethodEntry("integrator", "VelocityVerlet", "velocity Verlet with exact friction",
-                          lambda lr: {"dt": float(np.sqrt(lr)), "friction": float(-np.log(0.9) / np.sqrt(lr))}),
-    "euler": MethodEntry("integrator", "ForwardEuler", "forward Euler of Newton's equations (not symplectic)",
-                         lambda lr: {"dt": float(np.sqrt(lr)) / 4, "friction": float(-4 * np.log(0.9) / np.sqrt(lr))}),
-    "adam": MethodEntry("integrator", "Adam", "Adam (torch.optim defaults but lr)", lambda lr: {"lr": 1e-2}),
-    "rmsprop": MethodEntry("integrator", "RMSprop", "RMSprop (torch.optim defaults)", lambda lr: {"lr": 1e-2}),
-    "adagrad": MethodEntry("integrator", "Adagrad", "Adagrad (torch.optim defaults but lr)", lambda lr: {"lr": 0.1}),
-    "fire": MethodEntry("integrator", "FIRE", "FIRE structural relaxation (ASE's defaults)", lambda lr: {}),
-    "cg": MethodEntry("scipy", "CG", "scipy's nonlinear conjugate gradient (Polak–Ribière)"),
-    "bfgs": MethodEntry("scipy", "BFGS", "scipy's BFGS quasi-Newton"),
-    "lbfgs": MethodEntry("scipy", "L-BFGS-B", "scipy's limited-memory BFGS"),
-    "newton-cg": MethodEntry("scipy", "Newton-CG", "scipy's truncated Newton with Hessian-vector products"),
+SCIPY_METHODS: dict[str, ScipyEntry] = {
+    "cg": ScipyEntry("CG", "scipy's nonlinear conjugate gradient (Polak–Ribière)"),
+    "bfgs": ScipyEntry("BFGS", "scipy's BFGS quasi-Newton"),
+    "lbfgs": ScipyEntry("L-BFGS-B", "scipy's limited-memory BFGS"),
+    "newton-cg": ScipyEntry("Newton-CG", "scipy's truncated Newton with Hessian-vector products"),
 }
 
 

@@ -57,6 +57,37 @@ def test_stability_limits_agree_with_runs_on_either_side():
     assert no.simulate(Quadratic([4.0]), no.VelocityVerlet(1.02), [1.0], 5000).status == "diverged"
 
 
+
+# The other parameters each formula is checked at (the thermostats at T = 0, where they are deterministic).
+AT_THE_LIMIT = {
+    "GradientDescent": {}, "HeavyBall": {"momentum": 0.5}, "Nesterov": {"momentum": 0.5},
+    "VelocityVerlet": {"friction": 0.5, "mass": 2.0}, "Langevin": {"friction": 3.0, "mass": 2.0, "temperature": 0.0},
+    "OverdampedLangevin": {"friction": 2.0, "temperature": 0.0},
+}
+
+
+def test_the_methods_with_a_stability_formula_are_the_expected_ones():
+    from newtonopt.integrators.registry import METHODS
+
+    assert {m.cls.__name__ for m in METHODS if m.stability_limit is not None} == set(AT_THE_LIMIT)
+    assert {m.cls.__name__ for m in METHODS if m.rate is not None} == {"GradientDescent", "HeavyBall", "Nesterov"}
+    with pytest.raises(ValueError, match="no stability formula for 'Adam'; known: GradientDescent, HeavyBall"):
+        an.stability_limit("adam", 10.0)
+
+
+@pytest.mark.parametrize("name", sorted(AT_THE_LIMIT))
+def test_every_stability_formula_agrees_with_runs_on_either_side(name):
+    # On V = ½(x² + 10y²), L = 10: the step parameter at 0.97× the formula's limit converges, at 1.03× diverges.
+    cls, params = getattr(no, name), AT_THE_LIMIT[name]
+    limit = an.stability_limit(cls(**{cls.step_parameter: 1e-3}, **params), 10.0)
+    expected = {"GradientDescent": 0.2, "HeavyBall": 0.3, "Nesterov": 0.15, "VelocityVerlet": 2 * math.sqrt(0.2),
+                "Langevin": 2 * math.sqrt(0.2), "OverdampedLangevin": 0.4}[name]  # 2/L, (2+2μ)/L, 2√(m/L), 2γ/L
+    assert limit == pytest.approx(expected, rel=1e-15)
+    V = Quadratic([1.0, 10.0])
+    for factor, status in ((0.97, "converged"), (1.03, "diverged")):
+        run = no.simulate(V, cls(**{cls.step_parameter: factor * limit}, **params), [1.0, 1.0], 20_000, gtol=1e-8)
+        assert run.status == status, (name, factor)
+
 def test_rates_match_the_measured_contraction():
     mu, L = 1.0, 100.0
     tuned = {"lr": 4 / (math.sqrt(L) + math.sqrt(mu)) ** 2,

@@ -16,9 +16,12 @@ import newtonopt as no
 from newtonopt.potentials import Quadratic
 from newtonopt.simulate import prepare_start
 
+from .methods import every_method
+
 DIM = 400_000
 
-INTEGRATORS = {
+# Settings that reach the optional code paths (weight decay, AMSGrad, a centred RMSprop, friction).
+INTEGRATORS = every_method({
     "GradientDescent": lambda: no.GradientDescent(1e-2),
     "HeavyBall": lambda: no.HeavyBall(1e-2, 0.9),
     "Nesterov": lambda: no.Nesterov(1e-2, 0.9),
@@ -30,7 +33,7 @@ INTEGRATORS = {
     "RMSprop": lambda: no.RMSprop(1e-3, momentum=0.5, centered=True, weight_decay=1e-3),
     "Adam": lambda: no.Adam(1e-3, weight_decay=1e-3, amsgrad=True),
     "FIRE": lambda: no.FIRE(dt=0.01),
-}
+})
 
 
 def peak_step_allocation(make, shape) -> int:

@@ -36,6 +36,9 @@ LAYERS: list[tuple[str, set[str]]] = [
         "integrators.heavy_ball", "integrators.langevin", "integrators.nesterov",
         "integrators.overdamped_langevin", "integrators.rmsprop", "integrators.velocity_verlet",
     }),
+    # The registry imports every method's class, so it sits above them (a method importing it would be a
+    # cycle); everything that lists or looks up methods (analysis, figures, command line) sits above it.
+    ("method registry", {"integrators.registry"}),
     ("results", {"_io", "trajectory"}),
     ("engine", {"simulate"}),
     ("analysis and continuous-time references", {"analysis", "flows"}),

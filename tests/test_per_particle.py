@@ -7,6 +7,8 @@ import pytest
 import newtonopt as no
 from newtonopt.potentials import Rosenbrock
 
+from .methods import STOCHASTIC, missing_from
+
 V = Rosenbrock()
 X0 = np.array([[-1.2, 1.0], [0.0, 0.0], [1.5, 2.0]])
 
@@ -26,10 +28,14 @@ CASES = {
 }
 
 
+def test_every_registered_method_has_a_case():
+    assert missing_from(CASES) == []
+
+
 @pytest.mark.parametrize("name", list(CASES))
 def test_array_parameters_equal_scalar_runs(name):
     make, values = CASES[name]
-    if name in ("Langevin", "OverdampedLangevin"):
+    if name in STOCHASTIC:
         # Noise streams: an array of seeds makes particle i's noise that of a single run with seed[i].
         seeds = np.array([11, 12, 13])
         maker = make

@@ -93,6 +93,18 @@ def test_stability_diagram_draws_the_analytic_boundary(tmp_path):
     assert ax.get_xlabel() == "lr" and ax.get_ylabel() == "momentum"
 
 
+
+def test_a_sweep_map_draws_any_methods_own_stability_formula(tmp_path):
+    # Velocity Verlet over (dt, friction): its limit dt < 2·√(m/λ_max) = 2/√10 does not depend on friction.
+    result = no.sweep(Quadratic([1.0, 10.0]), no.VelocityVerlet, [1.0, 1.0], n_steps=100,
+                      dt=np.linspace(0.1, 0.8, 8), friction=np.linspace(0.0, 2.0, 5))
+    ax = result.plot(value="rate")
+    saved(ax.figure, tmp_path)
+    boundary = [line for line in ax.get_lines() if line.get_label() == "analytic stability limit"][0]
+    dt, friction = boundary.get_data()
+    np.testing.assert_allclose(dt, 2 / np.sqrt(10.0), rtol=1e-15)
+    assert friction[0] == 0.0 and friction[-1] == 2.0
+
 def test_basins_colours_every_start_by_its_minimum(tmp_path):
     def f(x):
         return (x[..., 0] ** 2 - 1) ** 2 + 0.5 * x[..., 1] ** 2

@@ -35,6 +35,29 @@ def test_counts_are_per_particle():
     assert V.counts == {"value": 0, "gradient": 0, "hessian": 0}
 
 
+
+def test_evaluate_into_is_the_run_loops_contract():
+    # V = ½·xᵀAx − ... with A = diag(1, 2), b = 0: at (1, 1) and (2, −1) the values are 1.5 and 3,
+    # the gradients Ax = (1, 2) and (2, −2); the counts are two particles' worth, booked when read.
+    V = Quadratic([1.0, 2.0])
+    x = np.array([[1.0, 1.0], [2.0, -1.0]])
+    out = np.full_like(x, np.nan)
+    value = V.evaluate_into(x, out)
+    np.testing.assert_array_equal(value, [1.5, 3.0])
+    np.testing.assert_array_equal(out, [[1.0, 2.0], [2.0, -2.0]])  # the gradient lands in out
+    assert V._pending_coordinates == 4  # not yet in counts: booked lazily ...
+    assert V.counts == {"value": 2, "gradient": 2, "hessian": 0}  # ... and exact whenever read
+    assert V._pending_coordinates == 0
+
+
+def test_the_old_private_name_still_works_and_says_it_is_deprecated():
+    V = Quadratic([1.0, 2.0])
+    out = np.empty(2)
+    with pytest.warns(DeprecationWarning, match=r"call Potential.evaluate_into\(x, out\)"):
+        value = V._counted_value_and_gradient(np.array([1.0, 1.0]), out)
+    assert float(value) == 1.5 and out.tolist() == [1.0, 2.0]
+    assert V.counts["gradient"] == 1
+
 def test_check_gradient_detects_a_wrong_gradient():
     f = lambda x: np.sum(x**3, axis=-1)  # noqa: E731
     good = no.Potential.from_function(f, lambda x: 3 * x**2, dim=3)

@@ -10,22 +10,25 @@ import newtonopt as no
 from newtonopt.potentials import Quadratic
 from newtonopt.schedules import Cosine
 
+from .methods import every_method
+
 V = Quadratic([1.0, 5.0], [0.3, -1.0])
 
-METHODS = {
-    "gd": lambda: no.GradientDescent(0.05),
-    "heavy_ball": lambda: no.HeavyBall(0.05, 0.8),
-    "nesterov": lambda: no.Nesterov(0.05, 0.8),
-    "verlet": lambda: no.VelocityVerlet(0.1, friction=0.3),
-    "euler": lambda: no.ForwardEuler(0.02, friction=0.3),
-    "langevin": lambda: no.Langevin(0.1, temperature=0.4, seed=9),
-    "sgld": lambda: no.OverdampedLangevin(0.05, temperature=0.4, seed=9),
-    "scheduled": lambda: no.HeavyBall(Cosine(0.05, 0.01, 70), 0.8),
-    "adam": lambda: no.Adam(0.05, amsgrad=True),
-    "rmsprop": lambda: no.RMSprop(0.01, momentum=0.5, centered=True),
-    "adagrad": lambda: no.Adagrad(0.2, lr_decay=0.01),
-    "fire": lambda: no.FIRE(dt=0.05),
-}
+# Every method, with settings that keep each kind of memory busy (AMSGrad's maximum, a centred RMSprop's
+# mean, Adagrad's decay), and a scheduled learning rate.
+METHODS = {**every_method({
+    "GradientDescent": lambda: no.GradientDescent(0.05),
+    "HeavyBall": lambda: no.HeavyBall(0.05, 0.8),
+    "Nesterov": lambda: no.Nesterov(0.05, 0.8),
+    "VelocityVerlet": lambda: no.VelocityVerlet(0.1, friction=0.3),
+    "ForwardEuler": lambda: no.ForwardEuler(0.02, friction=0.3),
+    "Langevin": lambda: no.Langevin(0.1, temperature=0.4, seed=9),
+    "OverdampedLangevin": lambda: no.OverdampedLangevin(0.05, temperature=0.4, seed=9),
+    "Adam": lambda: no.Adam(0.05, amsgrad=True),
+    "RMSprop": lambda: no.RMSprop(0.01, momentum=0.5, centered=True),
+    "Adagrad": lambda: no.Adagrad(0.2, lr_decay=0.01),
+    "FIRE": lambda: no.FIRE(dt=0.05),
+}), "scheduled": lambda: no.HeavyBall(Cosine(0.05, 0.01, 70), 0.8)}
 ARRAYS = ("t", "step", "x", "p", "potential_energy", "kinetic_energy", "dissipated", "grad_norm", "x_final",
           "converged_step", "diverged_step")
 

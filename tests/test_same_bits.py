@@ -21,6 +21,7 @@ from newtonopt.core.reductions import fold, rowdot
 from newtonopt.potentials import Beale, Himmelblau, LeastSquares, LennardJones, Quadratic, Rosenbrock
 
 from . import golden
+from .methods import STOCHASTIC
 
 RECORDED = ("x", "potential_energy", "kinetic_energy", "dissipated", "grad_norm", "p")
 
@@ -62,7 +63,7 @@ def _starts(V, n):
 
 def _method(name, seed):
     make = golden.METHODS[name]
-    return make(seed=seed) if name in ("Langevin", "OverdampedLangevin") else make()
+    return make(seed=seed) if name in STOCHASTIC else make()
 
 
 @pytest.mark.parametrize("potential", sorted(POTENTIALS))

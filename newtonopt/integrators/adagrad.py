@@ -91,5 +91,5 @@ class Adagrad(Integrator):
         np.divide(g, tmp, out=delta)
         np.multiply(delta, neg_clr, out=delta)
         move_and_book(state, delta)
-        state.value = potential._counted_value_and_gradient(state.x, state.grad)
+        state.value = potential.evaluate_into(state.x, state.grad)
         state.t = state.t + state.dt

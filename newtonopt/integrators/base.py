@@ -148,12 +148,32 @@ class Integrator:
     coefficients stored on the state (called again whenever a scheduled
     parameter changes, so it must not touch buffers), ``step(potential,
     state)``, ``params()`` (the constructor's arguments) and ``time_step``.
+    A step evaluates the potential through :meth:`Potential.evaluate_into`.
+
+    Where the method has closed forms on a quadratic whose Hessian eigenvalues lie
+    in [μ, L], it defines them as classmethods (None here means "no formula"):
+    ``stability_limit(L, ...)``, the largest stable value of ``step_parameter``;
+    ``rate(mu, L, ...)``, the asymptotic contraction per step; ``tuned_params(mu, L)``,
+    the parameters ``tuned`` would choose. Their remaining arguments are the
+    method's own parameters by name. :mod:`newtonopt.analysis` and the figures
+    read them; a new method adds one line to :mod:`newtonopt.integrators.registry`.
     """
 
     order: int = 1
     #: Names of the State attributes that hold the method's memory (momenta, moments, adaptive
     #: step sizes...): what a snapshot must keep for a run to be resumed bitwise.
     state_fields: tuple = ()
+    #: True for a method that draws random numbers (it takes a ``seed``).
+    stochastic: bool = False
+    #: The constructor parameter that sets the step size: what ``stability_limit`` bounds.
+    step_parameter: str = "lr"
+    #: Closed forms on a quadratic (classmethods in the subclasses that have them; see above).
+    stability_limit = None
+    rate = None
+    tuned_params = None
+    #: How a figure's legend names those formulas, e.g. "2/λ_max" and "optimal lr = 2/(λ_min + λ_max)".
+    stability_limit_label: str = ""
+    tuned_params_label: str = ""
 
     def check_ensemble(self, x_shape: tuple) -> None:
         """Refuse a per-particle parameter (or seed array) whose shape is not the ensemble's.
@@ -182,7 +202,7 @@ class Integrator:
         """Evaluate the potential at ``x`` (validating its output) and build the state."""
         self.check_ensemble(x.shape)
         grad = np.empty_like(x)
-        value = potential._counted_value_and_gradient(x, grad)
+        value = potential.evaluate_into(x, grad)
         validate_evaluation(potential, x, value, grad)
         state = State(x, grad, value if np.ndim(value) else np.float64(value))
         self._setup(state)
@@ -300,6 +320,7 @@ class NewtonianIntegrator(Integrator):
 
     order = 2
     state_fields = ("p",)
+    step_parameter = "dt"
 
     def __init__(self, dt, mass=1.0, friction=0.0):
         self.dt = positive("dt", dt)

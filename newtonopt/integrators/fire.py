@@ -71,6 +71,7 @@ class FIRE(Integrator):
     """
 
     order = 2
+    step_parameter = "dt"
     state_fields = ("v", "fire_dt", "fire_a", "fire_n", "fire_started")
 
     def __init__(self, dt=0.1, maxstep=0.2, dtmax=1.0, Nmin=5, finc=1.1, fdec=0.5, astart=0.1, fa=0.99, a=0.1):
@@ -145,7 +146,7 @@ class FIRE(Integrator):
             scale = np.where(norm > self.maxstep, self.maxstep / np.where(norm > 0, norm, 1.0), 1.0)
         np.multiply(delta, scale[..., None] if scale.ndim else float(scale), out=delta)
         np.add(state.x, delta, out=state.x)
-        state.value = potential._counted_value_and_gradient(state.x, state.grad)
+        state.value = potential.evaluate_into(state.x, state.grad)
         state.kinetic = 0.5 * np.asarray(rowdot(v, v))
         if not state.particle_shape:
             state.kinetic = np.float64(state.kinetic)

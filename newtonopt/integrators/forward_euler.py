@@ -66,6 +66,6 @@ class ForwardEuler(NewtonianIntegrator):
         np.multiply(p, state.keep, out=p)
         np.multiply(state.grad, state.dt_b, out=delta)
         np.subtract(p, delta, out=p)  # kick with the old force
-        state.value = potential._counted_value_and_gradient(state.x, state.grad)
+        state.value = potential.evaluate_into(state.x, state.grad)
         kinetic_from(state, p, state.half_inv_m)
         state.t = state.t + state.dt

@@ -46,6 +46,8 @@ class GradientDescent(Integrator):
     """
 
     order = 1
+    stability_limit_label = "2/λ_max"
+    tuned_params_label = "optimal lr = 2/(λ_min + λ_max)"
 
     def __init__(self, lr, *, friction=1.0):
         self.lr = positive("lr", lr)
@@ -62,6 +64,27 @@ class GradientDescent(Integrator):
     def tuned(cls, potential, x) -> GradientDescent:
         """lr = 2/(L + μ) from the Hessian's extreme eigenvalues at ``x`` (:func:`tuned_gradient_descent`)."""
         return cls(**tuned_gradient_descent(potential, x))
+
+    @classmethod
+    def stability_limit(cls, L: float):
+        """The largest stable lr on a quadratic whose top Hessian eigenvalue is ``L``: 2/L.
+
+        The stiffest mode is multiplied by 1 − lr·L per step, which reaches −1 at lr = 2/L.
+        """
+        return 2.0 / L
+
+    @classmethod
+    def rate(cls, mu: float, L: float, lr: float) -> float:
+        """The contraction per step on a quadratic with spectrum in [μ, L]: max(|1 − lr·μ|, |1 − lr·L|)."""
+        lr = float(lr)
+        return max(abs(1.0 - lr * mu), abs(1.0 - lr * L))
+
+    @classmethod
+    def tuned_params(cls, mu: float, L: float) -> dict:
+        """lr = 2/(L + μ), which balances the softest and the stiffest mode (1/L when μ ≤ 0)."""
+        if mu <= 0:
+            return {"lr": 1.0 / L}
+        return {"lr": 2.0 / (L + mu)}
 
     def physics(self) -> dict:
         """``{'dt': lr·γ, 'friction': γ}``."""
@@ -99,7 +122,7 @@ class GradientDescent(Integrator):
         x, delta = state.x, state.delta
         np.multiply(state.grad, state.lr, delta)  # out passed by position: ~10% cheaper for tiny arrays
         np.subtract(x, delta, x)
-        state.value = potential._counted_value_and_gradient(x, state.grad)
+        state.value = potential.evaluate_into(x, state.grad)
         state.t += state.dt
 
 
@@ -109,6 +132,4 @@ def tuned_gradient_descent(potential: Potential, x) -> dict:
     if c.L <= 0:  # no positive curvature at all (a maximum): no step size follows from it
         raise ValueError(f"tuned gradient descent needs a positive curvature at x; the Hessian there has no "
                          f"positive eigenvalue (the highest is {c.L:.6g})")
-    if c.mu <= 0:
-        return {"lr": 1.0 / c.L}
-    return {"lr": 2.0 / (c.L + c.mu)}
+    return GradientDescent.tuned_params(c.mu, c.L)

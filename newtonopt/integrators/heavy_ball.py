@@ -58,6 +58,8 @@ class HeavyBall(Integrator):
 
     order = 2
     state_fields = ("velocity",)
+    stability_limit_label = "(2 + 2μ)/λ_max"
+    tuned_params_label = "Polyak's optimum"
 
     def __init__(self, lr, momentum=0.9, *, mass=1.0):
         self.lr = positive("lr", lr)
@@ -100,12 +102,37 @@ class HeavyBall(Integrator):
     def params(self) -> dict:
         return {"lr": self.lr, "momentum": self.momentum, "mass": self.mass}
 
-    def stability_limit(self) -> float:
-        """Largest lr·λ that is stable on a quadratic: 2 + 2μ."""
-        return 2.0 + 2.0 * np.asarray(self.momentum)
+    @classmethod
+    def stability_limit(cls, L: float, momentum):
+        """The largest stable lr on a quadratic whose top Hessian eigenvalue is ``L``: (2 + 2μ)/L.
+
+        Mode λ follows x⁺ = (1 + μ − lr·λ)·x − μ·x⁻, which has the root −1 at lr·λ = 2 + 2μ.
+        ``momentum`` may be an array (one limit each).
+        """
+        return (2.0 + 2.0 * momentum) / L
+
+    @classmethod
+    def rate(cls, mu: float, L: float, lr: float, momentum: float) -> float:
+        """The contraction per step on a quadratic with spectrum in [μ, L]: the largest spectral radius of
+        the mode recurrence over the spectrum (a dense grid of λ; at Polyak's parameters it equals
+        (√κ − 1)/(√κ + 1))."""
+        lam = np.concatenate([[mu, L], np.geomspace(max(mu, 1e-300), L, 2001)])
+        a, b = cls._mode_recurrence(lam, float(lr), float(momentum))
+        return float(np.max(_companion_radius(a, b)))
+
+    @classmethod
+    def tuned_params(cls, mu: float, L: float) -> dict:
+        """Polyak's parameters lr = 4/(√L + √μ)², momentum = ((√κ − 1)/(√κ + 1))² (for 0 < μ ≤ L)."""
+        sl, sm = math.sqrt(L), math.sqrt(mu)
+        return {"lr": 4.0 / (sl + sm) ** 2, "momentum": ((sl - sm) / (sl + sm)) ** 2}
+
+    @staticmethod
+    def _mode_recurrence(lam: np.ndarray, lr: float, momentum: float):
+        """``(a, b)`` of mode λ's recurrence x⁺ = a·x − b·x⁻: a = 1 + μ − lr·λ, b = μ."""
+        return 1.0 + momentum - lr * lam, momentum * np.ones_like(lam)
 
     def stability_message(self, lam_max):
-        limit = self.stability_limit() / lam_max
+        limit = self.stability_limit(lam_max, np.asarray(self.momentum))
         lr = np.asarray(self.lr)
         if np.any(lr >= limit):
             i = np.unravel_index(np.argmax(lr / limit), np.shape(lr / limit))
@@ -141,7 +168,7 @@ class HeavyBall(Integrator):
         np.add(v, state.grad, out=v)
         self._move(state)
         kinetic_from(state, v, state.half_lr)
-        state.value = potential._counted_value_and_gradient(state.x, state.grad)
+        state.value = potential.evaluate_into(state.x, state.grad)
         state.t = state.t + state.dt
 
     def _move(self, state: State) -> None:
@@ -156,5 +183,12 @@ def tuned_heavy_ball(potential: Potential, x) -> dict:
     if c.mu <= 0:
         raise ValueError(f"Polyak's parameters need a positive-definite Hessian at x; the lowest curvature there "
                          f"is {c.mu:.6g}")
-    sl, sm = math.sqrt(c.L), math.sqrt(c.mu)
-    return {"lr": 4.0 / (sl + sm) ** 2, "momentum": ((sl - sm) / (sl + sm)) ** 2}
+    return HeavyBall.tuned_params(c.mu, c.L)
+
+
+def _companion_radius(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The spectral radius of the recurrence x⁺ = a·x − b·x⁻ (roots of z² − a·z + b), elementwise."""
+    disc = a * a - 4.0 * b
+    sq = np.sqrt(np.abs(disc))
+    real = np.maximum(np.abs(a + sq), np.abs(a - sq)) / 2.0
+    return np.where(disc >= 0, real, np.sqrt(np.abs(b)))

@@ -78,6 +78,15 @@ class Langevin(NewtonianIntegrator):
     def physics(self) -> dict:
         return {**super().physics(), "temperature": self.temperature}
 
+    stochastic = True
+    stability_limit_label = "2·√(m/λ_max)"
+
+    @classmethod
+    def stability_limit(cls, L: float, mass=1.0):
+        """The largest stable dt on a quadratic whose top Hessian eigenvalue is ``L``: 2·√(m/L), as for
+        velocity Verlet (BAOAB's kicks and drifts are Verlet's; the exact O step only shrinks p)."""
+        return 2.0 * np.sqrt(mass / L)
+
     def stability_message(self, lam_max):
         return verlet_stability_message(self.dt, self.mass, lam_max)
 
@@ -123,7 +132,7 @@ class Langevin(NewtonianIntegrator):
         book_dissipation(state, -1.0, state.kinetic)
         np.multiply(p, state.half_dt_over_m, out=delta)  # A
         np.add(x, delta, out=x)
-        state.value = potential._counted_value_and_gradient(x, state.grad)
+        state.value = potential.evaluate_into(x, state.grad)
         np.multiply(state.grad, state.half_dt, out=delta)  # B
         np.subtract(p, delta, out=p)
         kinetic_from(state, p, state.half_inv_m)

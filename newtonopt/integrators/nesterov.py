@@ -53,9 +53,24 @@ class Nesterov(HeavyBall):
         (:func:`tuned_nesterov`)."""
         return cls(**tuned_nesterov(potential, x))
 
-    def stability_limit(self):
-        mu = np.asarray(self.momentum)
-        return (2.0 + 2.0 * mu) / (1.0 + 2.0 * mu)
+    stability_limit_label = "(2 + 2μ)/((1 + 2μ)·λ_max)"
+    tuned_params_label = "lr = 1/L, μ = (√κ − 1)/(√κ + 1)"
+
+    @classmethod
+    def stability_limit(cls, L: float, momentum):
+        """The largest stable lr on a quadratic whose top Hessian eigenvalue is ``L``: (2 + 2μ)/((1 + 2μ)·L)."""
+        return (2.0 + 2.0 * momentum) / ((1.0 + 2.0 * momentum) * L)
+
+    @classmethod
+    def tuned_params(cls, mu: float, L: float) -> dict:
+        """The strongly convex choice lr = 1/L, momentum = (√κ − 1)/(√κ + 1) (Nesterov 2004, §2.2)."""
+        q = math.sqrt(L / mu)
+        return {"lr": 1.0 / L, "momentum": (q - 1.0) / (q + 1.0)}
+
+    @staticmethod
+    def _mode_recurrence(lam: np.ndarray, lr: float, momentum: float):
+        """Mode λ in torch's form: x⁺ = (1 + μ)(1 − lr·λ)·x − μ(1 − lr·λ)·x⁻."""
+        return (1.0 + momentum) * (1.0 - lr * lam), momentum * (1.0 - lr * lam)
 
     def _move(self, state: State) -> None:
         np.multiply(state.velocity, state.mu, out=state.delta)
@@ -70,5 +85,4 @@ def tuned_nesterov(potential: Potential, x) -> dict:
     if c.mu <= 0:
         raise ValueError(f"tuned Nesterov needs a positive-definite Hessian at x; the lowest curvature there "
                          f"is {c.mu:.6g}")
-    q = math.sqrt(c.kappa)
-    return {"lr": 1.0 / c.L, "momentum": (q - 1.0) / (q + 1.0)}
+    return Nesterov.tuned_params(c.mu, c.L)

@@ -49,6 +49,9 @@ class OverdampedLangevin(Integrator):
     """
 
     order = 1
+    stochastic = True
+    step_parameter = "dt"
+    stability_limit_label = "2γ/λ_max"
 
     def __init__(self, dt, friction=1.0, temperature=1.0, seed=None):
         self.dt = positive("dt", dt)
@@ -67,6 +70,12 @@ class OverdampedLangevin(Integrator):
 
     def params(self) -> dict:
         return {"dt": self.dt, "friction": self.friction, "temperature": self.temperature, "seed": self.seed}
+
+    @classmethod
+    def stability_limit(cls, L: float, friction=1.0):
+        """The largest stable dt on a quadratic whose top Hessian eigenvalue is ``L``: 2γ/L (the drift is
+        gradient descent with lr = dt/γ)."""
+        return 2.0 * friction / L
 
     def stability_message(self, lam_max):
         lr = float(np.max(np.asarray(self.dt) / np.asarray(self.friction)))
@@ -103,7 +112,7 @@ class OverdampedLangevin(Integrator):
         np.multiply(g, state.lr, out=g)  # g is overwritten by the evaluation below, so use it as scratch
         np.subtract(delta, g, out=delta)  # Δx = −lr·∇V + √(2·lr·T)·ξ
         np.add(x, delta, out=x)
-        state.value = potential._counted_value_and_gradient(x, g)
+        state.value = potential.evaluate_into(x, g)
         # Heat to the bath: −½(∇V(x) + ∇V(x⁺))·Δx (Stratonovich).
         np.add(state.grad_old, g, out=state.grad_old)
         if x.ndim == 1:

@@ -115,5 +115,5 @@ class RMSprop(Integrator):
             np.divide(g, tmp, out=delta)
             np.multiply(delta, state.neg_lr, out=delta)
         move_and_book(state, delta)
-        state.value = potential._counted_value_and_gradient(state.x, state.grad)
+        state.value = potential.evaluate_into(state.x, state.grad)
         state.t = state.t + state.dt

@@ -62,6 +62,14 @@ class VelocityVerlet(NewtonianIntegrator):
     symplectic and relativistic optimization. J. Stat. Mech. 124008.
     """
 
+    stability_limit_label = "2·√(m/λ_max)"
+
+    @classmethod
+    def stability_limit(cls, L: float, mass=1.0):
+        """The largest stable dt on a quadratic whose top Hessian eigenvalue is ``L``: 2·√(m/L),
+        that is dt·ω_max < 2 with ω_max = √(L/m), whatever the friction."""
+        return 2.0 * np.sqrt(mass / L)
+
     def stability_message(self, lam_max):
         return verlet_stability_message(self.dt, self.mass, lam_max)
 
@@ -92,7 +100,7 @@ class VelocityVerlet(NewtonianIntegrator):
         np.subtract(p, delta, out=p)
         np.multiply(p, state.dt_over_m, out=delta)
         np.add(state.x, delta, out=state.x)
-        state.value = potential._counted_value_and_gradient(state.x, state.grad)
+        state.value = potential.evaluate_into(state.x, state.grad)
         np.multiply(state.grad, state.half_dt, out=delta)
         np.subtract(p, delta, out=p)
         kinetic_from(state, p, state.half_inv_m)

@@ -5,7 +5,7 @@ answer (V = +inf), and the run loop already treats it as a divergence inside its
 ``np.errstate``; but a user calling ``V.value(x)`` got numpy's RuntimeWarnings, and ``-W error``
 turned them into exceptions. Here the public methods evaluate with floating-point warnings off.
 
-The hot path (``_counted_value_and_gradient``, what :func:`newtonopt.simulate` calls) is left alone:
+The hot path (``evaluate_into``, what an integrator's step calls) is left alone:
 an ``np.errstate`` costs about 1 µs, as much as a whole step of a 2-D problem, and the run loop
 silences the warnings once for the whole run.
 """

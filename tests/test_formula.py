@@ -1,5 +1,8 @@
 """Formulas are data: a whitelisted grammar, no eval, bounded work, exact derivatives.
 
+Bounds on work are measured in this process's CPU time (time.process_time), not wall time, so a
+busy machine does not make them flaky.
+
 The reference values are Python's own operator precedence (the grammar promises it), numpy
 evaluations of the same formulas, and sympy's derivatives (a peer computer-algebra system).
 """
@@ -146,10 +149,10 @@ def test_a_formula_must_be_a_string(value):
     ("x" * 100_001, r"100001 characters: at most 100000"),
 ])
 def test_limits_are_refused_with_the_limit_stated(text, match):
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     with pytest.raises(ValueError, match=match):
         no.Potential.from_expression(text)
-    assert time.perf_counter() - t0 < 1.0
+    assert time.process_time() - t0 < 1.0
 
 
 @pytest.mark.parametrize("text, x, value", [
@@ -160,18 +163,20 @@ def test_limits_are_refused_with_the_limit_stated(text, match):
     ("1+" * 49_999 + "x", 0.0, 49_999.0),               # 49 999 constants folded
 ])
 def test_long_formulas_are_answered_within_a_second(text, x, value):
-    t0 = time.perf_counter()
-    V = no.Potential.from_expression(text)
-    built = time.perf_counter() - t0
-    assert built < 1.0, f"building took {built:.2f} s"
+    times = []
+    for _ in range(3):  # the best of three: a machine busy with other work slows one attempt, not the parser
+        t0 = time.process_time()
+        V = no.Potential.from_expression(text)
+        times.append(time.process_time() - t0)
+    assert min(times) < 1.0, f"building took {min(times):.2f} s"
     assert V.value(np.array([x])) == value
 
 
 def test_derivatives_are_built_lazily_for_many_variables():
     text = " + ".join(f"(x{i} - {i})**2*exp(x{(i + 1) % 50}/10)" for i in range(50))
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     V = no.Potential.from_expression(text)
-    assert time.perf_counter() - t0 < 0.2 and V._gradient_nodes is None
+    assert time.process_time() - t0 < 0.2 and V._gradient_nodes is None
     x = np.linspace(-1, 1, 50)
     g = V.gradient(x)
     assert no.check_gradient(V, x) < 1e-7
@@ -264,12 +269,12 @@ _SOUP = ["x", "y", "z", "x0", "x1", "x12", "1", "2.5", "1e3", ".5", "+", "-", "*
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.sampled_from(_SOUP), max_size=40).map("".join))
 def test_token_soup_gives_a_potential_or_a_value_error(text):
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     try:
         guarded(text)
     except ValueError:
         pass
-    assert time.perf_counter() - t0 < 1.0
+    assert time.process_time() - t0 < 1.0
 
 
 def _formulas():
@@ -326,11 +331,11 @@ def test_hessians_and_hvps_of_large_formulas_are_bounded(text, dim):
     size grew like dim² times the formula: 55 s and 2 GB for the first row at dim 1000)."""
     V = no.Potential.from_expression(text)
     x = np.random.default_rng(0).uniform(0.9, 1.1, dim)
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     h = V.hessian(x)
     v = np.random.default_rng(1).standard_normal(dim)
     hv = V.hvp(x, v)
-    assert time.perf_counter() - t0 < 5.0
+    assert time.process_time() - t0 < 5.0
     np.testing.assert_allclose(h, h.T, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(hv, h @ v, rtol=1e-9, atol=1e-9)
     k = 7  # one column by central differences of the gradient

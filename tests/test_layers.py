@@ -37,6 +37,9 @@ LAYERS: list[tuple[str, set[str]]] = [
         "integrators.overdamped_langevin", "integrators.rmsprop", "integrators.velocity_verlet",
     }),
     ("results", {"_io", "trajectory"}),
+    # Backends execute a method's steps on a potential: above both (they read their types and the
+    # State a method configured), below the engine that drives them.
+    ("backends", {"backends", "backends.numba_backend", "backends.numba_loops"}),
     ("engine", {"simulate"}),
     ("analysis", {"analysis"}),
     # Drawing recorded results only (never running anything) sits below the experiments, whose

@@ -10,6 +10,8 @@ arrays in the compiled loop's layout and runs blocks of steps with
 
 from __future__ import annotations
 
+import os
+
 import numba
 import numpy as np
 
@@ -303,7 +305,7 @@ def kernel_compiled() -> bool:
 def kernel_cached() -> bool:
     """True when the compiled loop is on disk (numba's cache index exists), so loading it is quick."""
     try:
-        return any(L.run_block._cache._cache_file._index_path == p and __import__("os").path.exists(p)
-                   for p in [L.run_block._cache._cache_file._index_path])
+        index = L.run_block._cache._cache_file._index_path  # numba's own cache layout
     except AttributeError:  # numba's internals moved: assume a compile
         return False
+    return os.path.exists(index)

@@ -152,6 +152,41 @@ def _formula(FP, IP, X, G, i, scr):
 
 
 @numba.njit(**_JIT)
+def _lennard_jones(IP, X, G, i, scr):
+    """Lennard-Jones at particle ``i``, as numpy's ``LennardJones._value_and_gradient``."""
+    # IP = [n_atoms, n_pairs, I (n_pairs), J (n_pairs), pair index (n_atoms²)]; scratch: V terms,
+    # then the pair forces (3 per pair), then an atom's n − 1 terms.
+    n_atoms = IP[0]
+    n_pairs = IP[1]
+    f0 = n_pairs
+    t0 = 4 * n_pairs
+    for p in range(n_pairs):
+        ia = 3 * IP[2 + p]
+        ja = 3 * IP[2 + n_pairs + p]
+        d0 = X[ia, i] - X[ja, i]
+        d1 = X[ia + 1, i] - X[ja + 1, i]
+        d2 = X[ia + 2, i] - X[ja + 2, i]
+        r2 = (d0 * d0 + d1 * d1) + d2 * d2  # the fold of three terms
+        inv6 = 1.0 / (r2 * r2 * r2)
+        scr[p] = 4.0 * (inv6 * inv6 - inv6)
+        coef = -24.0 * (2.0 * inv6 * inv6 - inv6) / r2
+        scr[f0 + 3 * p] = coef * d0
+        scr[f0 + 3 * p + 1] = coef * d1
+        scr[f0 + 3 * p + 2] = coef * d2
+    pairs = 2 + 2 * n_pairs
+    for atom in range(n_atoms):
+        for comp in range(3):
+            m = 0
+            for other in range(n_atoms):
+                if other != atom:
+                    f = scr[f0 + 3 * IP[pairs + atom * n_atoms + other] + comp]
+                    scr[t0 + m] = f if other > atom else -f
+                    m += 1
+            G[3 * atom + comp, i] = fold(scr[t0:], n_atoms - 1)
+    return fold(scr, n_pairs)
+
+
+@numba.njit(**_JIT)
 def evaluate(kind, FP, IP, M, X, G, i, scr):
     """V at particle ``i`` of ``X`` (shape (dim, n)); ∇V written to ``G[:, i]``. ``scr`` is scratch."""
     dim = X.shape[0]
@@ -273,36 +308,7 @@ def evaluate(kind, FP, IP, M, X, G, i, scr):
         G[1, i] = gy
         return value
     if kind == LENNARD_JONES:
-        # IP = [n_atoms, n_pairs, I (n_pairs), J (n_pairs), pair index (n_atoms²)]; scratch: V terms,
-        # then the pair forces (3 per pair), then an atom's n − 1 terms.
-        n_atoms = IP[0]
-        n_pairs = IP[1]
-        f0 = n_pairs
-        t0 = 4 * n_pairs
-        for p in range(n_pairs):
-            ia = 3 * IP[2 + p]
-            ja = 3 * IP[2 + n_pairs + p]
-            d0 = X[ia, i] - X[ja, i]
-            d1 = X[ia + 1, i] - X[ja + 1, i]
-            d2 = X[ia + 2, i] - X[ja + 2, i]
-            r2 = (d0 * d0 + d1 * d1) + d2 * d2  # the fold of three terms
-            inv6 = 1.0 / (r2 * r2 * r2)
-            scr[p] = 4.0 * (inv6 * inv6 - inv6)
-            coef = -24.0 * (2.0 * inv6 * inv6 - inv6) / r2
-            scr[f0 + 3 * p] = coef * d0
-            scr[f0 + 3 * p + 1] = coef * d1
-            scr[f0 + 3 * p + 2] = coef * d2
-        pairs = 2 + 2 * n_pairs
-        for atom in range(n_atoms):
-            for comp in range(3):
-                m = 0
-                for other in range(n_atoms):
-                    if other != atom:
-                        f = scr[f0 + 3 * IP[pairs + atom * n_atoms + other] + comp]
-                        scr[t0 + m] = f if other > atom else -f
-                        m += 1
-                G[3 * atom + comp, i] = fold(scr[t0:], n_atoms - 1)
-        return fold(scr, n_pairs)
+        return _lennard_jones(IP, X, G, i, scr)
     if kind == DOUBLE_WELL:
         h = FP[0]
         t = FP[1]

@@ -21,6 +21,8 @@ import numpy as np
 
 from ._io import block_rows, check_state
 from ._validation import _describe, as_int, positive
+from .backends import check_backend
+from .backends import select as select_backend
 from .integrators.base import Integrator, State
 from .potential import Potential
 from .trajectory import RecordSink, Trajectory
@@ -118,19 +120,40 @@ class _Recorder:
             a.resize((rows,) + a.shape[1:], refcheck=False)
         self.capacity = rows
 
+    def _make_room(self) -> None:
+        """The block is full: stream it (and reuse it), or grow it when there is no sink or the disk refused."""
+        if self.sink is not None and self.sink.write(self.block, self.filled):
+            self.filled = 0  # streamed: reuse the block
+        else:
+            if self.sink is not None:  # the disk refused the block: keep it, end the run after this row
+                self.failed, self.sink, self._unreported = self.sink, None, True
+            self._resize(max(self.filled + 1, min(self.max_rows, 2 * self.capacity)))
+
     def _row(self) -> int:
         if self.mode == "final" and self.filled == 2:
             self.filled = 1  # overwrite the previous final row
         elif self.filled == self.capacity:
-            if self.sink is not None and self.sink.write(self.block, self.filled):
-                self.filled = 0  # streamed: reuse the block
-            else:
-                if self.sink is not None:  # the disk refused the block: keep it, end the run after this row
-                    self.failed, self.sink, self._unreported = self.sink, None, True
-                self._resize(max(self.filled + 1, min(self.max_rows, 2 * self.capacity)))
+            self._make_room()
         i = self.filled
         self.filled += 1
         return i
+
+    def record_rows(self, rows: dict, n: int) -> None:
+        """Append ``n`` rows made elsewhere (a compiled block), as ``n`` calls of :meth:`record` would."""
+        done = 0
+        while done < n:
+            if self.filled == self.capacity:
+                self._make_room()
+            m = min(n - done, self.capacity - self.filled)
+            for name, a in self.block.items():
+                a[self.filled:self.filled + m] = rows[name][done:done + m]
+            self.filled += m
+            done += m
+        if n:
+            self.last_step = int(rows["step"][n - 1])
+        if self._unreported:
+            self._unreported = False
+            raise _RecordWriteError
 
     def record(self, state: State) -> None:
         i = self._row()
@@ -203,6 +226,30 @@ class _ParticleRecorder:
                 self.ps += memoryview(self.integrator.physical_momentum(state)).cast("B")
         self.rows += 1
         self.last_step = state.step
+
+    def record_rows(self, rows: dict, n: int) -> None:
+        """Append ``n`` rows made elsewhere (a compiled block), as ``n`` calls of :meth:`record` would."""
+        done = 0
+        while done < n:
+            if self.sink is not None and self.rows == self.block_rows and not self._flush():
+                self._append(rows, done, n)  # the disk refused the block: keep everything in memory, end the run
+                raise _RecordWriteError
+            m = n - done if self.sink is None else min(n - done, self.block_rows - self.rows)
+            self._append(rows, done, done + m)
+            done += m
+
+    def _append(self, rows: dict, start: int, stop: int) -> None:
+        if stop <= start:
+            return
+        packed = np.empty(stop - start, dtype=self.ROW)
+        for name in self.ROW.names:
+            packed[name] = rows[name][start:stop]
+        self.scalars += packed.tobytes()
+        for name, buf in (("x", self.xs), ("p", self.ps)):
+            if buf is not None:
+                buf += np.ascontiguousarray(rows[name][start:stop], dtype=self.dtype).tobytes()
+        self.rows += stop - start
+        self.last_step = int(rows["step"][stop - 1])
 
     def _truncate(self, rows: int) -> None:
         del self.scalars[rows * self.ROW.itemsize:]
@@ -328,7 +375,8 @@ class _DeferredInterrupt:
 
 
 def simulate(potential: Potential, integrator: Integrator, x0, n_steps: int = 1000, *, gtol: float | None = None,
-             record: str = "all", every: int = 1, callback=None, record_to=None) -> Trajectory:
+             record: str = "all", every: int = 1, callback=None, record_to=None, backend: str = "numpy",
+             workers: int | None = None) -> Trajectory:
     """Run ``integrator`` on ``potential`` from ``x0`` and record the trajectory.
 
     Parameters
@@ -366,6 +414,23 @@ def simulate(potential: Potential, integrator: Integrator, x0, n_steps: int = 10
         full disk), the run ends there with status 'failed' and a message saying
         so, keeps every record (in memory) and stays resumable; the folder is
         cut back to the blocks written whole and reads as an unfinished run.
+    backend : {'numpy', 'numba', 'auto'}
+        Who takes the steps. 'numpy' (the default) runs the methods' own
+        ``step``: the readable reference. 'numba' runs the whole step loop
+        compiled (``pip install 'newtonopt[fast]'``) for GradientDescent,
+        HeavyBall, Nesterov and VelocityVerlet on the library's Quadratic,
+        Rosenbrock, Himmelblau, Beale, Müller–Brown, Lennard-Jones, DoubleWell,
+        Rastrigin and on formulas, returning to Python only between blocks
+        of steps (so callbacks, Ctrl-C, streaming and resume work as with
+        numpy); it refuses anything else with a ValueError (a Python
+        function is not compiled). 'auto' uses numba where it can and where
+        it is ready or the run is long enough to repay its compile, numpy
+        otherwise, quietly. On potentials built from + − × ÷ √ both give the
+        same bits; where exp, sin… enter, numba's are the C library's and
+        numpy's its SIMD kernels, which can differ in the last bit.
+    workers : int, optional
+        Threads over which the compiled backend splits an ensemble's
+        particles (default 1); bitwise the same result for any number.
 
     Returns
     -------
@@ -401,11 +466,15 @@ def simulate(potential: Potential, integrator: Integrator, x0, n_steps: int = 10
     every = as_int("every", every, low=1)
     if callback is not None and not callable(callback):
         raise TypeError(f"callback must be callable or None, got {_describe(callback)}")
+    backend, workers = check_backend(backend, workers)
     resumed_from = x0 if isinstance(x0, Trajectory) else None
     if resumed_from is None:
         x = prepare_start(potential, x0)
+        start = x
     else:
         _check_resume(potential, integrator, resumed_from)
+        start = np.asarray(resumed_from.final_state["x"])
+    compiled = select_backend(backend, workers, potential, integrator, start.dtype, start.size, n_steps)
     sink = None if record_to is None else RecordSink(Path(record_to))
 
     counts_before = dict(potential.counts)
@@ -430,7 +499,24 @@ def simulate(potential: Potential, integrator: Integrator, x0, n_steps: int = 10
             stepper = integrator
             step, check, record_row = stepper.step, watch.check, recorder.record  # bound once: a hot loop
             next_record = (first // every + 1) * every if record != "final" else -1  # multiples of every
-            for k in range(first + 1, first + n_steps + 1 if status is None else first + 1):
+            if compiled is not None:  # blocks of compiled steps; between them, the same bookkeeping as below
+                run = compiled.CompiledRun(potential, integrator, state, watch, record, workers)
+                last = first + n_steps if status is None else first
+                while k < last:
+                    steps = run.block_steps(k, last, every, per_step=callback is not None)
+                    k, next_record, finished = run.advance(k, steps, every, next_record)
+                    if run.rows:
+                        recorder.record_rows(run.rows_block(), run.rows)
+                    if finished:
+                        status = "diverged" if (watch.diverged_step >= 0).any() else "converged"
+                        break
+                    if callback is not None and callback(state):
+                        status, message = "stopped", f"stopped by the callback at step {k}"
+                        break
+                    if ctrl_c.requested:
+                        status, message = "interrupted", f"interrupted by Ctrl-C after step {k}"
+                        break
+            for k in range(first + 1, first + n_steps + 1 if status is None and compiled is None else first + 1):
                 if scheduled:  # hyperparameters of this step, from their schedules
                     stepper = integrator.at_step(k - 1)
                     stepper._configure(state)

@@ -40,6 +40,9 @@ LAYERS: list[tuple[str, set[str]]] = [
     # cycle); everything that lists or looks up methods (analysis, figures, command line) sits above it.
     ("method registry", {"integrators.registry"}),
     ("results", {"_io", "trajectory"}),
+    # Backends execute a method's steps on a potential: above both (they read their types and the
+    # State a method configured), below the engine that drives them.
+    ("backends", {"backends", "backends.numba_backend", "backends.numba_loops"}),
     ("engine", {"simulate"}),
     ("analysis and continuous-time references", {"analysis", "flows"}),
     # Drawing recorded results only (never running anything) sits below the experiments, whose

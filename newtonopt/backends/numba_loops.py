@@ -1,0 +1,533 @@
+"""Compiled whole loops (numba, no fastmath): a block of steps of a method on a potential, with the ledger.
+
+Importing this module needs numba; :mod:`newtonopt.backends` imports it only when asked for the
+compiled backend. Every function here is compiled with ``cache=True`` (kept on disk beside this
+file, or in ``NUMBA_CACHE_DIR``) and ``error_model='numpy'`` (a division by zero gives ±inf or NaN,
+as numpy's does, instead of raising).
+
+The same bits as the numpy reference
+------------------------------------
+Each line below is the numpy backend's arithmetic for one particle, written out: the same IEEE
+operations on the same operands in the same association (``(4.0 * b) * x0 * r`` is
+``((4.0 * b) * x0) * r`` in both), no fused multiply-add (numba contracts nothing without
+fastmath), and every sum in the halving order of :mod:`newtonopt.core.reductions` (:func:`fold`).
+Square roots are correctly rounded everywhere. So on potentials built from + − × ÷ √ a compiled run
+equals the numpy run bit for bit. ``exp``, ``log``, ``sin``… here are the C library's (glibc's), where
+numpy uses its own SIMD kernels: those can differ in the last bit.
+
+Layout
+------
+Positions, gradients and momenta are passed as ``(dim, n)`` C-contiguous arrays: the transposed
+view of an ensemble stored in Fortran order (``simulate`` stores them so), or of one particle. One
+compiled signature then serves one particle and every ensemble. Per-particle quantities are 1-D of
+length n; the method's coefficients are the rows of ``C`` (one column per particle), taken from the
+State that the method's own ``_configure`` filled, so no coefficient is recomputed here.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+from numba import prange
+
+_JIT = {"cache": True, "error_model": "numpy", "nogil": True}
+
+# Potential kinds (the `kind` argument); newtonopt.backends.numba_backend encodes the parameters.
+QUAD_DIAG, QUAD_DENSE, ROSENBROCK, HIMMELBLAU, BEALE, MULLER_BROWN, LENNARD_JONES, DOUBLE_WELL, RASTRIGIN, \
+    FORMULA = range(10)
+# Methods (the `method` argument) and the rows of their coefficient matrix C.
+GD, HEAVY_BALL, NESTEROV, VERLET = range(4)
+# Formula tape opcodes (newtonopt.formula's node ops).
+OPS = ("const", "var", "add", "sub", "mul", "div", "neg", "ipow", "pow", "sign", "exp", "log", "sqrt", "sin",
+       "cos", "tan", "sinh", "cosh", "tanh", "asin", "acos", "atan", "abs")
+MAX_EXACT_POWER = 64
+
+
+@numba.njit(**_JIT)
+def fold(s, n):
+    """The halving fold of ``s[:n]`` (destroyed): s[i] += s[i + n//2] for i < n//2, an odd last term
+    moves to n//2, until one term is left. The order of :func:`newtonopt.core.reductions.fold`."""
+    if n == 0:
+        return 0.0
+    while n > 1:
+        h = n // 2
+        for i in range(h):
+            s[i] = s[i] + s[i + h]
+        if n % 2:
+            s[h] = s[2 * h]
+        n = h + n % 2
+    return s[0]
+
+
+@numba.njit(**_JIT)
+def _exact_power(base, n):
+    """``base**n`` by binary exponentiation, as :func:`newtonopt.formula.exact_power`."""
+    if abs(n) > MAX_EXACT_POWER:
+        return base ** float(n)
+    m = abs(n)
+    result = 1.0
+    have = False
+    square = base
+    while m:
+        if m & 1:
+            if have:
+                result = result * square
+            else:
+                result = square
+                have = True
+        m >>= 1
+        if m:
+            square = square * square
+    if n < 0:
+        return 1.0 / result
+    return result
+
+
+@numba.njit(**_JIT)
+def _formula(FP, IP, X, G, i, scr):
+    """Interpret a formula's tape (value first, then ∂V/∂xₖ) at particle ``i``.
+
+    IP = [n_code, n_out, (op, a, b, ivalue) × n_code, out slots × n_out]; FP = the constants, by slot.
+    """
+    n_code = IP[0]
+    n_out = IP[1]
+    for k in range(n_code):
+        base = 2 + 4 * k
+        op = IP[base]
+        a = scr[IP[base + 1]] if IP[base + 1] >= 0 else 0.0
+        b = scr[IP[base + 2]] if IP[base + 2] >= 0 else 0.0
+        if op == 0:
+            r = FP[k]
+        elif op == 1:
+            r = X[IP[base + 3], i]
+        elif op == 2:
+            r = a + b
+        elif op == 3:
+            r = a - b
+        elif op == 4:
+            r = a * b
+        elif op == 5:
+            r = a / b
+        elif op == 6:
+            r = -a
+        elif op == 7:
+            r = _exact_power(a, IP[base + 3])
+        elif op == 8:
+            r = a ** b
+        elif op == 9:
+            r = 1.0 if a > 0.0 else (-1.0 if a < 0.0 else (0.0 if a == 0.0 else a))
+        elif op == 10:
+            r = math.exp(a)
+        elif op == 11:
+            r = np.log(a)
+        elif op == 12:
+            r = np.sqrt(a)
+        elif op == 13:
+            r = math.sin(a)
+        elif op == 14:
+            r = math.cos(a)
+        elif op == 15:
+            r = math.tan(a)
+        elif op == 16:
+            r = math.sinh(a)
+        elif op == 17:
+            r = math.cosh(a)
+        elif op == 18:
+            r = math.tanh(a)
+        elif op == 19:
+            r = np.arcsin(a)
+        elif op == 20:
+            r = np.arccos(a)
+        elif op == 21:
+            r = math.atan(a)
+        else:
+            r = abs(a)
+        scr[k] = r
+    out = 2 + 4 * n_code
+    for d in range(1, n_out):
+        G[d - 1, i] = scr[IP[out + d]]
+    return scr[IP[out]]
+
+
+@numba.njit(**_JIT)
+def _lennard_jones(IP, X, G, i, scr):
+    """Lennard-Jones at particle ``i``, as numpy's ``LennardJones._value_and_gradient``."""
+    # IP = [n_atoms, n_pairs, I (n_pairs), J (n_pairs), pair index (n_atoms²)]; scratch: V terms,
+    # then the pair forces (3 per pair), then an atom's n − 1 terms.
+    n_atoms = IP[0]
+    n_pairs = IP[1]
+    f0 = n_pairs
+    t0 = 4 * n_pairs
+    for p in range(n_pairs):
+        ia = 3 * IP[2 + p]
+        ja = 3 * IP[2 + n_pairs + p]
+        d0 = X[ia, i] - X[ja, i]
+        d1 = X[ia + 1, i] - X[ja + 1, i]
+        d2 = X[ia + 2, i] - X[ja + 2, i]
+        r2 = (d0 * d0 + d1 * d1) + d2 * d2  # the fold of three terms
+        inv6 = 1.0 / (r2 * r2 * r2)
+        scr[p] = 4.0 * (inv6 * inv6 - inv6)
+        coef = -24.0 * (2.0 * inv6 * inv6 - inv6) / r2
+        scr[f0 + 3 * p] = coef * d0
+        scr[f0 + 3 * p + 1] = coef * d1
+        scr[f0 + 3 * p + 2] = coef * d2
+    pairs = 2 + 2 * n_pairs
+    for atom in range(n_atoms):
+        for comp in range(3):
+            m = 0
+            for other in range(n_atoms):
+                if other != atom:
+                    f = scr[f0 + 3 * IP[pairs + atom * n_atoms + other] + comp]
+                    scr[t0 + m] = f if other > atom else -f
+                    m += 1
+            G[3 * atom + comp, i] = fold(scr[t0:], n_atoms - 1)
+    return fold(scr, n_pairs)
+
+
+@numba.njit(**_JIT)
+def evaluate(kind, FP, IP, M, X, G, i, scr):
+    """V at particle ``i`` of ``X`` (shape (dim, n)); ∇V written to ``G[:, i]``. ``scr`` is scratch."""
+    dim = X.shape[0]
+    if kind == QUAD_DIAG or kind == QUAD_DENSE:
+        # FP = [c, has_b, b (dim), A (dim) when diagonal]; M = A when dense. Numpy: out = A·x (x·A when
+        # dense, each sum folded), V = ½·fold(x·out), V += fold(x·b), out += b, V + c if c.
+        c = FP[0]
+        has_b = FP[1] != 0.0
+        if kind == QUAD_DIAG:
+            for k in range(dim):
+                G[k, i] = X[k, i] * FP[2 + dim + k]
+        else:
+            for j in range(dim):
+                for k in range(dim):
+                    scr[k] = X[k, i] * M[k, j]
+                G[j, i] = fold(scr, dim)
+        for k in range(dim):
+            scr[k] = X[k, i] * G[k, i]
+        value = 0.5 * fold(scr, dim)
+        if has_b:
+            for k in range(dim):
+                scr[k] = X[k, i] * FP[2 + k]
+            value += fold(scr, dim)
+            for k in range(dim):
+                G[k, i] = G[k, i] + FP[2 + k]
+        if c != 0.0:
+            return value + c
+        return value
+    if kind == ROSENBROCK:
+        a = FP[0]
+        b = FP[1]
+        if dim == 2:
+            x0 = X[0, i]
+            x1 = X[1, i]
+            r = x1 - x0 * x0
+            s = a - x0
+            G[1, i] = (2.0 * b) * r
+            G[0, i] = -2.0 * s - (4.0 * b) * x0 * r
+            return b * r * r + s * s
+        G[dim - 1, i] = 0.0
+        for k in range(dim - 1):
+            head = X[k, i]
+            r = X[k + 1, i] - head * head
+            s = a - head
+            G[k, i] = -2.0 * s - (4.0 * b) * head * r
+            scr[k] = b * r * r + s * s
+        for k in range(1, dim):  # out[..., 1:] += (2b)·r, after the heads are written
+            head = X[k - 1, i]
+            r = X[k, i] - head * head
+            G[k, i] = G[k, i] + (2.0 * b) * r
+        return fold(scr, dim - 1)
+    if kind == HIMMELBLAU:
+        x0 = X[0, i]
+        x1 = X[1, i]
+        u = x0 * x0 + x1 - 11.0
+        v = x0 + x1 * x1 - 7.0
+        G[0, i] = 4.0 * u * x0 + 2.0 * v
+        G[1, i] = 2.0 * u + 4.0 * v * x1
+        return u * u + v * v
+    if kind == BEALE:
+        x0 = X[0, i]
+        x1 = X[1, i]
+        value = 0.0
+        gx = 0.0
+        gy = 0.0
+        yk = 1.0
+        for k in range(1, 4):
+            c = 1.5 if k == 1 else (2.25 if k == 2 else 2.625)
+            ykk = yk * x1
+            r = c - x0 + x0 * ykk
+            value = value + r * r
+            gx = gx + 2.0 * r * (ykk - 1.0)
+            gy = gy + 2.0 * r * (float(k) * x0 * yk)
+            yk = ykk
+        G[0, i] = gx
+        G[1, i] = gy
+        return value
+    if kind == MULLER_BROWN:
+        # FP = the 4 terms' (A, a, b, c, X, Y); IP[0] = 1 for one particle (numpy's scalar formula), else
+        # numpy's column formula: the two group a·dx² + b·dx·dy differently.
+        x0 = X[0, i]
+        x1 = X[1, i]
+        value = 0.0
+        gx = 0.0
+        gy = 0.0
+        single = IP[0] == 1
+        for k in range(4):
+            A = FP[6 * k]
+            a = FP[6 * k + 1]
+            b = FP[6 * k + 2]
+            c = FP[6 * k + 3]
+            dx = x0 - FP[6 * k + 4]
+            dy = x1 - FP[6 * k + 5]
+            if single:
+                e = A * math.exp(a * dx * dx + b * dx * dy + c * dy * dy)
+                value += e
+                gx += e * (2.0 * a * dx + b * dy)
+                gy += e * (b * dx + 2.0 * c * dy)
+            else:
+                t1 = dx * a
+                if b != 0.0:
+                    t1 = t1 + dy * b
+                e = math.exp(t1 * dx + (dy * c) * dy) * A
+                t1 = dx * (2.0 * a)
+                if b != 0.0:
+                    t1 = t1 + dy * b
+                t2 = dy * (2.0 * c)
+                if b != 0.0:
+                    t2 = t2 + dx * b
+                if k == 0:
+                    value = e
+                    gx = t1 * e
+                    gy = t2 * e
+                else:
+                    value = value + e
+                    gx = gx + t1 * e
+                    gy = gy + t2 * e
+        G[0, i] = gx
+        G[1, i] = gy
+        return value
+    if kind == LENNARD_JONES:
+        return _lennard_jones(IP, X, G, i, scr)
+    if kind == DOUBLE_WELL:
+        h = FP[0]
+        t = FP[1]
+        k = FP[2]
+        x0 = X[0, i]
+        x1 = X[1, i]
+        s = x0 * x0 - 1.0
+        G[0, i] = (4.0 * h) * x0 * s + t
+        G[1, i] = x1 * k
+        return h * s * s + t * x0 + (0.5 * k) * x1 * x1
+    if kind == RASTRIGIN:
+        A = FP[0]
+        two_pi = 2.0 * np.pi
+        for k in range(dim):
+            x = X[k, i]
+            phase = two_pi * X[k, i]
+            G[k, i] = math.sin(phase) * (two_pi * A) + 2.0 * x
+            scr[k] = x * x - A * math.cos(phase)
+        return A * dim + fold(scr, dim)
+    return _formula(FP, IP, X, G, i, scr)
+
+
+@numba.njit(**_JIT)
+def _square_fold(Y, i, scr):
+    """fold(y²) over the coordinates of particle ``i``: |∇V|², |v|², |p|² as the numpy ledger sums them."""
+    dim = Y.shape[0]
+    for k in range(dim):
+        scr[k] = Y[k, i] * Y[k, i]
+    return fold(scr, dim)
+
+
+@numba.njit(**_JIT)
+def _particle(method, damped, kind, FP, IP, M, X, G, P, V, K, D, GSQ, C, i, scr):
+    """One step of ``method`` for particle ``i``: its rule, one evaluation, the ledger (K, D, |∇V|²).
+
+    GD, C = [lr]: D += lr·|∇V|²; x ← x − ∇V·lr.
+    Heavy ball, C = [lr, μ, 1 − μ², lr/2, −dt]: D += (1 − μ²)·K; v ← v·μ + ∇V; x ← x − v·lr
+    (Nesterov: x ← x − (v·μ + ∇V)·lr); K = fold(v²)·lr/2.
+    Velocity Verlet, C = [c, 1 − c², c², dt/2, dt/m, 1/(2m)]: (friction: D += (1 − c²)·K, p ← p·c);
+    p ← p − ∇V·dt/2; x ← x + p·dt/m; evaluate; p ← p − ∇V·dt/2; K = fold(p²)·1/(2m);
+    (friction: D += (1 − c²)·K, p ← p·c, K ← K·c²).
+    Each product is formed and then added, as numpy's ``delta = a·b; y ← y ± delta`` does.
+    """
+    dim = X.shape[0]
+    # --- before the evaluation
+    if method == GD:
+        lr = C[0, i]
+        D[i] = D[i] + lr * GSQ[i]
+        for k in range(dim):
+            X[k, i] = X[k, i] - G[k, i] * lr
+    elif method == HEAVY_BALL or method == NESTEROV:
+        lr = C[0, i]
+        mu = C[1, i]
+        D[i] = D[i] + C[2, i] * K[i]
+        for k in range(dim):
+            v = P[k, i] * mu + G[k, i]
+            P[k, i] = v
+            if method == NESTEROV:
+                X[k, i] = X[k, i] - (v * mu + G[k, i]) * lr
+            else:
+                X[k, i] = X[k, i] - v * lr
+        K[i] = _square_fold(P, i, scr) * C[3, i]
+    else:
+        c = C[0, i]
+        half_dt = C[3, i]
+        dt_over_m = C[4, i]
+        if damped:
+            D[i] = D[i] + C[1, i] * K[i]
+        for k in range(dim):
+            p = P[k, i]
+            if damped:
+                p = p * c
+            p = p - G[k, i] * half_dt
+            P[k, i] = p
+            X[k, i] = X[k, i] + p * dt_over_m
+    # --- one evaluation (a single call site: the evaluator is compiled into this function once)
+    V[i] = evaluate(kind, FP, IP, M, X, G, i, scr)
+    # --- after it
+    if method == VERLET:
+        c = C[0, i]
+        half_dt = C[3, i]
+        for k in range(dim):
+            P[k, i] = P[k, i] - G[k, i] * half_dt
+        K[i] = _square_fold(P, i, scr) * C[5, i]
+        if damped:
+            D[i] = D[i] + C[1, i] * K[i]
+            for k in range(dim):
+                P[k, i] = P[k, i] * c
+            K[i] = K[i] * C[2, i]
+    GSQ[i] = _square_fold(G, i, scr)
+
+
+@numba.njit(**_JIT)
+def _watch_and_record(method, k, i, X, P, V, K, D, GSQ, C, LO, HI, gtol2, CONV, DIV, SNAPX, SNAPV, SNAPG,
+                      row, RV, RK, RD, RG, RX, RP):
+    """Per-particle stopping test after step k (its first event only), then the record row if any.
+
+    Returns 1 when the particle has ended (now or before). Divergence is tested first, as in numpy's
+    ``_Watch.check``: V non-finite or outside [lo, hi].
+    """
+    ended = CONV[i] >= 0 or DIV[i] >= 0
+    if not ended:
+        v = V[i]
+        event = False
+        if not (v >= LO[i] and v <= HI[i]):
+            DIV[i] = k
+            event = True
+        elif GSQ[i] <= gtol2:
+            CONV[i] = k
+            event = True
+        if event:
+            ended = True
+            if SNAPX.shape[1] > 0:  # an ensemble keeps each particle as it was at its own end
+                for d in range(X.shape[0]):
+                    SNAPX[d, i] = X[d, i]
+                SNAPV[i] = v
+                SNAPG[i] = np.sqrt(GSQ[i])
+    if row >= 0:
+        RV[row, i] = V[i]
+        RK[row, i] = 0.0 if method == GD else K[i]
+        RD[row, i] = D[i]
+        RG[row, i] = np.sqrt(GSQ[i])
+        if RX.shape[0] > 0:
+            for d in range(X.shape[0]):
+                RX[row, i, d] = X[d, i]
+        if RP.shape[0] > 0:
+            if method == VERLET:
+                for d in range(X.shape[0]):
+                    RP[row, i, d] = P[d, i]
+            else:  # the heavy ball's physical momentum p = v·(−dt)
+                for d in range(X.shape[0]):
+                    RP[row, i, d] = P[d, i] * C[4, i]
+    return 1 if ended else 0
+
+
+@numba.njit(parallel=True, **_JIT)
+def _sweep_parallel(method, damped, kind, FP, IP, M, X, G, P, V, K, D, GSQ, C, LO, HI, gtol2, CONV, DIV,
+                    SNAPX, SNAPV, SNAPG, k, row, RV, RK, RD, RG, RX, RP, SCR):
+    # One chunk of particles per worker, each with its own scratch; particles never share arithmetic,
+    # so the split changes no bit.
+    n = X.shape[1]
+    workers = SCR.shape[0]
+    n_done = 0
+    for w in prange(workers):
+        scr = SCR[w]
+        for i in range(w * n // workers, (w + 1) * n // workers):
+            _particle(method, damped, kind, FP, IP, M, X, G, P, V, K, D, GSQ, C, i, scr)
+            n_done += _watch_and_record(method, k, i, X, P, V, K, D, GSQ, C, LO, HI, gtol2, CONV, DIV, SNAPX,
+                                        SNAPV, SNAPG, row, RV, RK, RD, RG, RX, RP)
+    return n_done
+
+
+@numba.njit(**_JIT)
+def _tick(T, DT, RT, row):
+    """Advance the clocks by one step (t ← t + dt), recording them in row ``row`` if it is one."""
+    for j in range(T.shape[0]):
+        T[j] = T[j] + DT[j]
+        if row >= 0:
+            RT[row, j] = T[j]
+
+
+@numba.njit(**_JIT)
+def run_block(method, damped, kind, FP, IP, M, X, G, P, V, K, D, GSQ, T, DT, C, LO, HI, gtol2, CONV, DIV,
+              SNAPX, SNAPV, SNAPG, k0, n_steps, every, next_record, RSTEP, RT, RV, RK, RD, RG, RX, RP, SCR):
+    """Take up to ``n_steps`` steps after step ``k0``, all particles, recording and watching as simulate does.
+
+    After each step k: every particle's stopping test, then, when k == next_record, a record row
+    (next_record advances by ``every``; ``next_record < 0`` records nothing). The block ends early
+    after the step at which every particle has ended, or when the row buffers (RSTEP's length) are
+    full. Returns (steps taken, rows written, next_record, particles ended). One thread; see
+    :func:`run_block_parallel` for several (``SCR`` has one row of scratch per thread).
+    """
+    n = X.shape[1]
+    rows = 0
+    n_done = 0
+    capacity = RSTEP.shape[0]
+    scr = SCR[0]
+    for s in range(n_steps):
+        k = k0 + s + 1
+        row = -1
+        if k == next_record and rows < capacity:
+            row = rows
+            RSTEP[row] = k
+        n_done = 0
+        for i in range(n):  # the particles one after another (inlined here: one level less to compile)
+            _particle(method, damped, kind, FP, IP, M, X, G, P, V, K, D, GSQ, C, i, scr)
+            n_done += _watch_and_record(method, k, i, X, P, V, K, D, GSQ, C, LO, HI, gtol2, CONV, DIV, SNAPX,
+                                        SNAPV, SNAPG, row, RV, RK, RD, RG, RX, RP)
+        _tick(T, DT, RT, row)
+        if row >= 0:
+            rows += 1
+            next_record += every
+        if n_done == n or (rows == capacity and capacity > 0 and next_record >= 0):
+            return s + 1, rows, next_record, n_done
+    return n_steps, rows, next_record, n_done
+
+
+@numba.njit(**_JIT)
+def run_block_parallel(method, damped, kind, FP, IP, M, X, G, P, V, K, D, GSQ, T, DT, C, LO, HI, gtol2, CONV,
+                       DIV, SNAPX, SNAPV, SNAPG, k0, n_steps, every, next_record, RSTEP, RT, RV, RK, RD, RG, RX,
+                       RP, SCR):
+    """:func:`run_block` with each step's particles split over ``SCR.shape[0]`` threads (compiled apart,
+    so that a one-thread run never waits for the parallel loop's compile)."""
+    n = X.shape[1]
+    rows = 0
+    n_done = 0
+    capacity = RSTEP.shape[0]
+    for s in range(n_steps):
+        k = k0 + s + 1
+        row = -1
+        if k == next_record and rows < capacity:
+            row = rows
+            RSTEP[row] = k
+        n_done = _sweep_parallel(method, damped, kind, FP, IP, M, X, G, P, V, K, D, GSQ, C, LO, HI, gtol2,
+                                 CONV, DIV, SNAPX, SNAPV, SNAPG, k, row, RV, RK, RD, RG, RX, RP, SCR)
+        _tick(T, DT, RT, row)
+        if row >= 0:
+            rows += 1
+            next_record += every
+        if n_done == n or (rows == capacity and capacity > 0 and next_record >= 0):
+            return s + 1, rows, next_record, n_done
+    return n_steps, rows, next_record, n_done

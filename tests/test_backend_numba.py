@@ -258,3 +258,14 @@ def test_auto_compiles_only_when_the_run_repays_it(monkeypatch):
     assert backends.select("auto", 1, V, gd, np.float64, 2, 10**8) is numba_backend  # minutes of numpy
     monkeypatch.setattr(numba_backend, "kernel_compiled", lambda: True)
     assert backends.select("auto", 1, V, gd, np.float64, 2, 1000) is numba_backend  # ready: nothing to wait for
+
+
+def test_auto_leaves_ensembles_and_large_problems_to_numpy(monkeypatch):
+    """Measured (benchmarks/bench_backends.py): the compiled loop is slower than numpy beyond a small
+    particle, so auto keeps numpy there even when the kernel is ready."""
+    monkeypatch.setattr(numba_backend, "kernel_compiled", lambda: True)
+    gd = no.GradientDescent(0.1)
+    small, large = Quadratic([1.0, 2.0]), Quadratic(np.linspace(1.0, 2.0, 100))
+    assert backends.select("auto", 1, small, gd, np.float64, 2, 10**8) is numba_backend
+    assert backends.select("auto", 1, small, gd, np.float64, 2 * 1000, 10**8) is None  # 1000 particles
+    assert backends.select("auto", 1, large, gd, np.float64, 100, 10**8) is None

@@ -21,6 +21,11 @@ INSTALL = "pip install 'newtonopt[fast]'"
 #: a first compile of the loop costs a few seconds, a load from the disk cache well under one.
 COLD_COMPILE_SECONDS = 10.0
 WARM_LOAD_SECONDS = 1.0
+#: ``auto`` picks the compiled loop only for runs this small (coordinates of all particles): measured by
+#: ``python benchmarks/bench_backends.py``, it is twice as fast as a bare numpy loop for one 2-D particle,
+#: but its fixed cost per particle-step (0.5–1 µs) makes it slower than numpy for ensembles and large
+#: problems, until that cost is found and removed.
+AUTO_MAX_COORDINATES = 64
 
 
 def check_backend(backend, workers):
@@ -69,6 +74,8 @@ def select(backend: str, workers: int, potential, integrator, x_dtype, n_coordin
             raise ValueError(f"backend='numba' cannot run this: {why}; use backend='numpy' or 'auto'")
         return None
     if backend == "auto":
+        if n_coordinates > AUTO_MAX_COORDINATES:
+            return None
         seconds = _numpy_seconds(n_coordinates, n_steps)
         if not module.kernel_compiled():
             limit = WARM_LOAD_SECONDS if module.kernel_cached() else COLD_COMPILE_SECONDS

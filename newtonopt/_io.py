@@ -81,8 +81,8 @@ def _read_json(path: Path, what: str):
         _fail(path, f"is more than {_MAX_JSON_BYTES} bytes, more than any {what} newtonopt writes")
     try:
         return json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        _fail(path, f"is not valid JSON ({type(exc).__name__}: {exc})")
+    except (ValueError, RecursionError) as exc:  # bad UTF-8, bad JSON, an integer beyond Python's digit limit
+        _fail(path, f"is not valid JSON ({type(exc).__name__}: {str(exc)[:200]})")
 
 
 def _is_int(value) -> bool:
@@ -214,6 +214,7 @@ def read_npz(path: Path, allowed: tuple) -> tuple[dict, dict, dict]:
     Every array must be numeric or boolean (``particle_status``: text); the meta must be a
     JSON object. Shapes and meta values are checked by :func:`check_parts`.
     """
+    _check_members(path)
     try:
         data = np.load(path, allow_pickle=False)
         if not isinstance(data, np.lib.npyio.NpzFile):
@@ -239,8 +240,8 @@ def read_npz(path: Path, allowed: tuple) -> tuple[dict, dict, dict]:
                     f"{meta_raw.shape}")
     try:
         meta = json.loads(str(meta_raw))
-    except (json.JSONDecodeError, RecursionError) as exc:
-        _fail(path, f"'__meta__' is not valid JSON ({exc})")
+    except (ValueError, RecursionError) as exc:
+        _fail(path, f"'__meta__' is not valid JSON ({str(exc)[:200]})")
     arrays, state = {}, {}
     for name, value in raw.items():
         text = name == "particle_status"
@@ -252,6 +253,49 @@ def read_npz(path: Path, allowed: tuple) -> tuple[dict, dict, dict]:
         else:
             arrays[name] = value
     return arrays, meta, state
+
+
+def _check_members(path: Path) -> None:
+    """Refuse an archive newtonopt did not write before numpy reads a byte of data from it.
+
+    ``np.savez`` stores its members uncompressed, so every member's data is in the file: a compressed
+    member (a zip bomb inflates 3 MB into 6 GB), an encrypted one, or an ``.npy`` header that declares
+    more data than its member holds (numpy would allocate it first) is refused, and so nothing read
+    from the file can be larger than the file.
+    """
+    if not path.is_file():
+        _fail(path, "is not a regular file: expected a Trajectory .npz")
+    try:
+        with open(path, "rb") as fh:
+            if fh.read(6) == b"\x93NUMPY":
+                _fail(path, "is a .npy array, not a Trajectory .npz")
+        with zipfile.ZipFile(path) as archive:
+            for info in archive.infolist():
+                if info.flag_bits & 0x1:
+                    _fail(path, f"entry {info.filename!r} is encrypted: not written by newtonopt")
+                if info.compress_type != zipfile.ZIP_STORED:
+                    _fail(path, f"entry {info.filename!r} is compressed: newtonopt writes its .npz uncompressed")
+                if info.file_size != info.compress_size or info.file_size > path.stat().st_size:
+                    _fail(path, f"entry {info.filename!r} declares {info.file_size} bytes, more than the file holds")
+                with archive.open(info) as member:
+                    version = np.lib.format.read_magic(member)
+                    reader = {(1, 0): np.lib.format.read_array_header_1_0,
+                              (2, 0): np.lib.format.read_array_header_2_0}.get(version)
+                    if reader is None:
+                        _fail(path, f"entry {info.filename!r} is an .npy of version {version}, not one numpy writes")
+                    shape, _, dtype = reader(member)
+                    if dtype.hasobject:
+                        _fail(path, f"cannot be read: entry {info.filename!r} holds Python objects (dtype "
+                                    f"{dtype.str}), which only pickle could load")
+                    declared = int(np.prod(shape, dtype=object)) * dtype.itemsize
+                    if declared + member.tell() != info.file_size:
+                        _fail(path, f"entry {info.filename!r} declares {declared} bytes of data of shape "
+                                    f"{list(shape)}, but holds {info.file_size - member.tell()}")
+    except _LoadError:
+        raise
+    except (OSError, EOFError, ValueError, zipfile.BadZipFile, zipfile.LargeZipFile, RuntimeError,
+            NotImplementedError) as exc:
+        _fail(path, f"cannot be read as a Trajectory .npz ({type(exc).__name__}: {str(exc)[:200]})")
 
 
 def check_meta(meta, path: Path) -> dict:
@@ -307,12 +351,12 @@ def _param_from_json(name: str, value, path: Path):
     if isinstance(value, dict):
         kwargs = dict(value)
         kind = kwargs.pop("__schedule__", None)
-        if kind not in SCHEDULES:
+        if not isinstance(kind, str) or kind not in SCHEDULES:
             _fail(path, f"parameter {name!r} names the schedule {kind!r}; the schedules are {sorted(SCHEDULES)}")
         try:
             return SCHEDULES[kind](**kwargs)
-        except (TypeError, ValueError) as exc:
-            _fail(path, f"parameter {name!r}: the schedule {kind}({kwargs}) cannot be built ({exc})")
+        except (TypeError, ValueError, OverflowError) as exc:
+            _fail(path, f"parameter {name!r}: the schedule {kind}({str(kwargs)[:80]}) cannot be built ({exc})")
     if value is None or isinstance(value, (bool, numbers.Real, str)):
         return value
     _fail(path, f"parameter {name!r} has an unexpected value {value!r:.80}")

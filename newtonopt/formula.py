@@ -657,6 +657,6 @@ def exact_power(base, n: int):
         m >>= 1
         if m:
             square = square * square
-    if result is None:
-        result = np.ones_like(base) if isinstance(base, np.ndarray) else 1.0
+    if result is None:  # n = 0: a numpy one (a Python 1.0 would make a later x/0 raise ZeroDivisionError)
+        result = np.ones_like(base)
     return 1.0 / result if n < 0 else result

@@ -433,3 +433,43 @@ def test_mmap_is_there_for_records_larger_than_memory(pristine):
     traj = no.Trajectory.load(pristine, mmap=True)
     assert isinstance(traj.potential_energy, np.memmap)
     np.testing.assert_array_equal(traj.potential_energy, no.Trajectory.load(pristine).potential_energy)
+
+
+def test_a_zip_bomb_is_refused_before_it_is_inflated(saved):
+    """A compressed member (3 MB inflating to gigabytes in the adversarial review) is refused unread."""
+    import zipfile
+
+    with zipfile.ZipFile(saved, "a", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("state__bomb.npy", b"\x93NUMPY" + b"\0" * 10_000)
+    with pytest.raises(ValueError, match=r"run\.npz: entry 'state__bomb.npy' is compressed"):
+        no.Trajectory.load(saved)
+
+
+def test_a_header_declaring_more_data_than_the_member_holds(saved):
+    """An .npy header declaring a 745 GiB array made numpy allocate it first (a raw MemoryError)."""
+    import io
+    import zipfile
+
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": "<f8", "fortran_order": False,
+                                                  "shape": (10**11,)})
+    with zipfile.ZipFile(saved, "a") as archive:
+        archive.writestr("state__huge.npy", header.getvalue() + b"\0" * 64)
+    with pytest.raises(ValueError, match=r"state__huge.npy' declares 800000000000 bytes"):
+        no.Trajectory.load(saved)
+
+
+@pytest.mark.parametrize("value, match", [
+    ({"__schedule__": ["Cosine"], "initial": 0.1}, "names the schedule"),          # was a raw TypeError
+    ({"__schedule__": "Constant", "value": int("9" * 400)}, "cannot be built"),   # was a raw OverflowError
+])
+def test_schedules_in_a_meta_are_data(saved, value, match):
+    edit_npz(saved, edit_meta=lambda m: m["params"].update(lr=value))
+    with pytest.raises(ValueError, match=match):
+        no.Trajectory.load(saved)
+
+
+def test_a_json_integer_beyond_pythons_digit_limit_names_the_file(run):
+    (run / "layout.json").write_text('{"step": ["<i8", [' + "9" * 5000 + "]]}")
+    with pytest.raises(ValueError, match=r"layout.json: is not valid JSON"):
+        no.Trajectory.load(run)

@@ -349,3 +349,9 @@ def test_hvp_of_an_ensemble_equals_the_hessian_times_v():
     x = np.random.default_rng(2).uniform(0.2, 1.2, (4, 3, 2))
     v = np.random.default_rng(3).standard_normal((4, 3, 2))
     np.testing.assert_allclose(V.hvp(x, v), np.einsum("...ij,...j->...i", V.hessian(x), v), rtol=1e-12)
+
+
+def test_a_zero_power_divided_by_zero_is_inf_at_one_point_as_for_many():
+    """u**0 evaluated to a Python 1.0 at one point, and 1.0/0 raised ZeroDivisionError (adversarial review)."""
+    V = no.Potential.from_expression("x**2 + sin(x)**0/0")
+    assert V.value([0.5]) == np.inf and np.all(V.value([[0.5], [1.0]]) == np.inf)

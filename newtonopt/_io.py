@@ -406,9 +406,26 @@ def check_parts(fields: dict, state: dict, meta: dict, path: Path) -> None:
     t = fields.get("t")
     if t is None or t.shape not in ((n,), (n,) + particles) or t.dtype.kind != "f":
         _fail(path, f"'t' has shape {None if t is None else t.shape}; expected ({n},) or {(n,) + particles}")
-    if int(fields["step"][-1]) != meta["n_steps"]:
-        _fail(path, f"the last record is at step {int(fields['step'][-1])}, but the meta says n_steps = "
+    step = fields["step"]
+    if step[0] < 0 or np.any(step[1:] <= step[:-1]):
+        _fail(path, "'step' is not non-negative and increasing: the file is damaged")
+    if int(step[-1]) != meta["n_steps"]:
+        _fail(path, f"the last record is at step {int(step[-1])}, but the meta says n_steps = "
                     f"{meta['n_steps']}")
+    # A particle still running at the end ended at the last record: its final values are that record's.
+    running = ~np.isin(fields["particle_status"], ("converged", "diverged"))
+    last = {"value_final": fields["potential_energy"][-1], "grad_norm_final": fields["grad_norm"][-1],
+            "x_final": None if fields.get("x") is None else fields["x"][-1]}
+    for name, recorded in last.items():
+        final = fields.get(name)
+        if final is None or recorded is None:
+            continue
+        same = (final == recorded) | (np.isnan(final) & np.isnan(recorded))
+        if name == "x_final":
+            same = same.all(axis=-1)
+        if not np.all(same[running]):
+            _fail(path, f"{name!r} disagrees with the last record for a particle that ran to the end: the final "
+                        "values and the records come from different runs")
     record = meta.get("record", "all")
     if (record == "scalars") != (fields.get("x") is None):
         _fail(path, f"the meta says record = {record!r}, but the positions 'x' are "

@@ -473,3 +473,17 @@ def test_a_json_integer_beyond_pythons_digit_limit_names_the_file(run):
     (run / "layout.json").write_text('{"step": ["<i8", [' + "9" * 5000 + "]]}")
     with pytest.raises(ValueError, match=r"layout.json: is not valid JSON"):
         no.Trajectory.load(run)
+
+
+def test_final_values_from_another_run_are_refused(saved, tmp_path):
+    """An .npz whose x_final was edited (or a final.npz from another run with the same shapes) loaded
+    silently; a particle that ran to the end must end at the last record."""
+    edit_npz(saved, edit_arrays=lambda a: a.__setitem__("x_final", a["x_final"] + 1e-3))
+    with pytest.raises(ValueError, match="'x_final' disagrees with the last record"):
+        no.Trajectory.load(saved)
+
+
+def test_steps_out_of_order_in_an_npz_are_refused(saved):
+    edit_npz(saved, edit_arrays=lambda a: a.__setitem__("step", a["step"][::-1].copy()))
+    with pytest.raises(ValueError, match="'step' is not non-negative and increasing"):
+        no.Trajectory.load(saved)

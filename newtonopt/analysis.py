@@ -156,3 +156,66 @@ def sgd_temperature(potential, lr: float, batch_size: int, at=None, *, replace: 
     sigma = solve_continuous_lyapunov(A, (lr / S) * fpc * C)
     sigma = 0.5 * (sigma + sigma.T)
     return SGDNoise(sigma, float(np.trace(A @ sigma)) / potential.dim, A, C)
+
+
+def momentum_rate(lr, momentum, lam):
+    """The heavy ball's asymptotic rate on one mode: the spectral radius of its iteration matrix.
+
+    On V = λx²/2 the heavy ball x⁺ = x − lr·λx + β(x − x⁻) is linear, (x⁺, x) = T(x, x⁻) with
+    T = [[1 + β − lr·λ, −β], [1, 0]], whose eigenvalues solve z² − (1 + β − lr·λ)z + β = 0. The
+    rate is ρ = max |z|: below 1 exactly when 0 < lr·λ < 2 + 2β; the roots are complex, ρ = √β
+    (under-damped), when (1 − √β)² < lr·λ < (1 + √β)², and they meet at critical damping
+    β = (1 − √(lr·λ))². Broadcasts over arrays (a phase diagram in one call).
+
+    References
+    ----------
+    Polyak, B. T. (1964). Some methods of speeding up the convergence of iteration methods. USSR
+    Comput. Math. Math. Phys. 4(5), 1-17. Goh, G. (2017). Why momentum really works. Distill.
+    """
+    lr, beta, lam = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in (lr, momentum, lam)))
+    trace = 1.0 + beta - lr * lam
+    disc = trace * trace - 4.0 * beta
+    with np.errstate(invalid="ignore"):
+        real = 0.5 * (np.abs(trace) + np.sqrt(np.where(disc >= 0, disc, 0.0)))
+    rho = np.where(disc >= 0, real, np.sqrt(np.abs(beta)))
+    return float(rho) if rho.ndim == 0 else rho
+
+
+def sgd_stationary_covariance(A, C, lr: float, batch_size: int, *, continuous: bool = False) -> np.ndarray:
+    """The stationary covariance of minibatch SGD near a minimum with Hessian A and gradient-noise covariance C.
+
+    Discrete time (the iterates themselves): θ⁺ − θ* = (I − lr·A)(θ − θ*) − lr·ξ with Cov ξ = C/S,
+    so Σ = (I − lr·A)·Σ·(I − lr·A)ᵀ + lr²·C/S, a discrete Lyapunov equation
+    (``scipy.linalg.solve_discrete_lyapunov``). With ``continuous=True``, the Ornstein–Uhlenbeck
+    limit of Mandt, Hoffman & Blei (2017, eq. 12), A·Σ + Σ·Aᵀ = (lr/S)·C, which differs from the
+    discrete answer by O(lr) relative (it drops the lr²·AΣA term).
+
+    Parameters
+    ----------
+    A, C : array_like (d, d)
+        Hessian at the minimum and the per-sample gradient covariance there (sampling with replacement).
+    lr : float
+        Learning rate.
+    batch_size : int
+        S.
+
+    References
+    ----------
+    Mandt, S., Hoffman, M. D. & Blei, D. M. (2017). Stochastic gradient descent as approximate
+    Bayesian inference. JMLR 18(134), 1-35.
+    """
+    from scipy.linalg import solve_continuous_lyapunov, solve_discrete_lyapunov
+
+    A = np.atleast_2d(np.asarray(A, dtype=np.float64))
+    C = np.atleast_2d(np.asarray(C, dtype=np.float64))
+    if A.ndim != 2 or A.shape[0] != A.shape[1] or C.shape != A.shape:
+        raise ValueError(f"A and C must be square matrices of one shape, got {A.shape} and {C.shape}")
+    lr = positive("lr", lr)
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    if continuous:
+        sigma = solve_continuous_lyapunov(A, (lr / batch_size) * C)
+    else:
+        M = np.eye(len(A)) - lr * A
+        sigma = solve_discrete_lyapunov(M, (lr * lr / batch_size) * C)
+    return 0.5 * (sigma + sigma.T)

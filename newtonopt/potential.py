@@ -251,6 +251,35 @@ class Potential:
         See :func:`newtonopt.expression.potential_from_expression`."""
         return ExpressionPotential(expression, variables=variables, name=name, bounds=bounds)
 
+    @classmethod
+    def from_torch(cls, fn: Callable, dim: int, *, dtype=None, name: str | None = None, **meta) -> Potential:
+        """A potential from a torch function of one point (a tensor of shape (dim,) to a scalar); gradient,
+        Hessian–vector products and Hessian by torch.func, batched by vmap (optional extra ``[torch]``).
+        See :func:`newtonopt.potentials.autodiff.potential_from_torch`."""
+        from .potentials.autodiff import potential_from_torch
+
+        return potential_from_torch(fn, dim, dtype=dtype, name=name, **meta)
+
+    @classmethod
+    def from_jax(cls, fn: Callable, dim: int, *, name: str | None = None, **meta) -> Potential:
+        """A potential from a JAX function of one point; derivatives by jax.grad/jvp/hessian, jit-compiled,
+        in float64 scoped to its own calls (optional extra ``[jax]``).
+        See :func:`newtonopt.potentials.autodiff.potential_from_jax`."""
+        from .potentials.autodiff import potential_from_jax
+
+        return potential_from_jax(fn, dim, name=name, **meta)
+
+    @classmethod
+    def from_torch_module(cls, model, loss_fn: Callable, data, *, batch_size: int | None = None,
+                          replace: bool = False, seed=0, **options) -> Potential:
+        """The loss of a torch ``nn.Module`` over ``data = (X, y)`` as a potential of its flattened parameters,
+        full batch or minibatches with the package's sampling rules.
+        See :func:`newtonopt.potentials.autodiff.potential_from_torch_module`."""
+        from .potentials.autodiff import potential_from_torch_module
+
+        return potential_from_torch_module(model, loss_fn, data, batch_size=batch_size, replace=replace, seed=seed,
+                                           **options)
+
     # ------------------------------------------------------------------ internals
     def _prepare(self, x) -> np.ndarray:
         x = np.asarray(x)

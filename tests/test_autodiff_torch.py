@@ -13,7 +13,7 @@ import pytest
 
 import newtonopt as no
 from newtonopt.potentials import LennardJones, Rosenbrock
-from newtonopt.potentials.autodiff import potential_from_torch
+from newtonopt.potentials.autodiff import potential_from_torch  # also Potential.from_torch
 
 torch = pytest.importorskip("torch")
 # torch.func itself calls the deprecated torch.jit.script on import of some transforms; not ours to fix
@@ -139,3 +139,12 @@ def test_a_classifier_with_cross_entropy_trains():
     assert V.dim == 4 * 8 + 8 + 8 * 3 + 3 and no.check_gradient(V, theta0) < 1e-6
     run = no.simulate(V, no.Adam(0.05), theta0, n_steps=200)
     assert run.potential_energy[-1] < 0.25 * run.potential_energy[0]
+
+
+def test_the_constructors_on_potential():
+    V = no.Potential.from_torch(rosenbrock, 2)
+    assert V.gradient([0.0, 0.0]).tolist() == [-2.0, 0.0]
+    X, y = _regression()
+    M = no.Potential.from_torch_module(torch.nn.Linear(4, 1), lambda o, t: torch.mean((o[..., 0] - t) ** 2),
+                                       (X, y), batch_size=10)
+    assert M.dim == 5 and M.batch_size == 10

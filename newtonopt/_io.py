@@ -19,6 +19,7 @@ Two formats:
 from __future__ import annotations
 
 import json
+import math
 import numbers
 import zipfile
 from pathlib import Path
@@ -298,6 +299,13 @@ def _check_members(path: Path) -> None:
         _fail(path, f"cannot be read as a Trajectory .npz ({type(exc).__name__}: {str(exc)[:200]})")
 
 
+def _as_float(value) -> float:
+    try:
+        return float(value)
+    except OverflowError:  # a JSON integer beyond float64
+        return math.inf
+
+
 def check_meta(meta, path: Path) -> dict:
     """The meta with its types checked (schedules rebuilt), or a ValueError naming ``path`` and the key."""
     if not isinstance(meta, dict):
@@ -329,8 +337,11 @@ def check_meta(meta, path: Path) -> dict:
     if "resumable" in meta and not isinstance(meta["resumable"], bool):
         bad("resumable", "true or false")
     if meta.get("minimum_value") is not None and (not isinstance(meta["minimum_value"], numbers.Real)
-                                                  or isinstance(meta["minimum_value"], bool)):
-        bad("minimum_value", "a number or null")
+                                                  or isinstance(meta["minimum_value"], bool)
+                                                  or not math.isfinite(_as_float(meta["minimum_value"]))):
+        bad("minimum_value", "a finite float64 number or null")
+    if not all(v < 2**63 for v in counts.values()) or ("n_steps" in meta and meta["n_steps"] >= 2**63):
+        _fail(path, "the meta's counts and n_steps must fit in 64 bits")
     meta = dict(meta)
     params = meta.get("params", {})
     if not isinstance(params, dict):
@@ -362,12 +373,17 @@ def _param_from_json(name: str, value, path: Path):
     _fail(path, f"parameter {name!r} has an unexpected value {value!r:.80}")
 
 
+_KIND_NAMES = {"iu": "an integer dtype", "f": "a float dtype"}
+
+
 def check_parts(fields: dict, state: dict, meta: dict, path: Path) -> None:
     """Check that the arrays of a Trajectory agree with each other and with the meta."""
     for name in ("x_final", "particle_status", "converged_step", "diverged_step"):
         if fields.get(name) is None:
             _fail(path, f"lacks the array {name!r}")
     particles = fields["particle_status"].shape
+    if 0 in particles:
+        _fail(path, f"holds an ensemble of no particle ('particle_status' has shape {particles})")
     x_final = fields["x_final"]
     if x_final.ndim != len(particles) + 1 or x_final.shape[:-1] != particles or x_final.shape[-1] < 1:
         _fail(path, f"'x_final' has shape {x_final.shape}, but 'particle_status' has shape {particles}: "
@@ -400,12 +416,16 @@ def check_parts(fields: dict, state: dict, meta: dict, path: Path) -> None:
                 continue
             _fail(path, f"lacks the array {name!r}")
         if value.shape != shape or value.dtype.kind not in kinds:
-            _fail(path, f"{name!r} has shape {value.shape} and dtype {value.dtype.str}; expected shape {shape}")
+            _fail(path, f"{name!r} has shape {value.shape} and dtype {value.dtype.str}; expected shape {shape} "
+                        f"and {_KIND_NAMES[kinds]}")
     if fields.get("p") is not None and fields.get("x") is None:
         _fail(path, "has momenta 'p' without positions 'x'")
     t = fields.get("t")
-    if t is None or t.shape not in ((n,), (n,) + particles) or t.dtype.kind != "f":
-        _fail(path, f"'t' has shape {None if t is None else t.shape}; expected ({n},) or {(n,) + particles}")
+    if t is None:
+        _fail(path, "lacks the array 't'")
+    expected_t = f"({n},)" if not particles else f"({n},) or {(n,) + particles}"
+    if t.shape not in ((n,), (n,) + particles) or t.dtype.kind != "f":
+        _fail(path, f"'t' has shape {t.shape} and dtype {t.dtype.str}; expected shape {expected_t} and a float dtype")
     step = fields["step"]
     if step[0] < 0 or np.any(step[1:] <= step[:-1]):
         _fail(path, "'step' is not non-negative and increasing: the file is damaged")

@@ -180,8 +180,8 @@ def _fold(op: str, values: list, where: str, strict: bool = True) -> float:
         with np.errstate(all="ignore"):
             result = float(_execute(op, [np.float64(v) for v in values], None, ()))
     if strict and not math.isfinite(result):
-        raise FormulaError(f"the constant expression {where} is not a finite float64 number "
-                           f"(constants must lie within ±{np.finfo(np.float64).max:.4g})")
+        raise FormulaError(f"the constant expression {where} is not a finite float64 number: it evaluates to "
+                           f"{result} (constants must be finite, within ±{np.finfo(np.float64).max:.4g})")
     return result
 
 
@@ -239,6 +239,10 @@ def _variables(tokens: list[_Token], text: str, declared: Sequence[str] | None) 
     if indexed and plain:
         raise FormulaError(f"formula {_short(text)} mixes x, y, z with x0, x1, …: use one naming")
     if indexed:
+        for t in indexed:
+            if len(t.text) > 12:  # before int(), which refuses strings of 4300+ digits
+                raise FormulaError(f"formula names {t.text[:12]}… at column {t.column}: at most {MAX_VARIABLES} "
+                                   f"variables (x0 … x{MAX_VARIABLES - 1}) are allowed")
         last = max(indexed, key=lambda t: int(t.text[1:]))
         n = int(last.text[1:]) + 1
         if n > MAX_VARIABLES:
@@ -331,7 +335,8 @@ def _check_names(tokens: list[_Token], text: str, index: dict) -> None:
             unknown.append(t.text)
     if unknown:
         first = next(t for t in tokens if t.text == unknown[0])
-        raise FormulaError(f"formula {_short(text)} uses unknown names {unknown} (first at column {first.column}); "
+        shown = unknown if len(unknown) <= 5 else [*unknown[:5], f"… {len(unknown) - 5} more"]
+        raise FormulaError(f"formula {_short(text)} uses unknown names {shown} (first at column {first.column}); "
                            f"variables are {', '.join(index) if len(index) <= 6 else 'x0, x1, …'}; functions: "
                            f"{', '.join(FUNCTIONS)}; constants: pi, e")
 

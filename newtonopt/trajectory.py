@@ -491,6 +491,8 @@ class RecordSink:
         folder = Path(folder)
         final = folder / "final.npz"
         finished = final.is_file()
+        if not finished and (final.exists() or final.is_symlink()):
+            raise ValueError(f"{final}: is not a regular file: expected the final state newtonopt writes")
         rows, note = read_rows(folder, finished=finished, mmap=mmap)
         fields = {SINK_FIELDS[k]: v for k, v in rows.items()}
         if not finished:  # the run was stopped before its end: keep every row that reached the disk

@@ -487,3 +487,19 @@ def test_steps_out_of_order_in_an_npz_are_refused(saved):
     edit_npz(saved, edit_arrays=lambda a: a.__setitem__("step", a["step"][::-1].copy()))
     with pytest.raises(ValueError, match="'step' is not non-negative and increasing"):
         no.Trajectory.load(saved)
+
+
+def test_messages_and_gaps_after_the_adversarial_review(saved, run):
+    edit_npz(saved, edit_meta=lambda m: m.__setitem__("minimum_value", int("9" * 400)))
+    with pytest.raises(ValueError, match="minimum_value' must be a finite float64 number"):
+        no.Trajectory.load(saved)
+    (run / "final.npz").unlink()
+    (run / "final.npz").mkdir()
+    with pytest.raises(ValueError, match="final.npz: is not a regular file"):
+        no.Trajectory.load(run)
+
+
+def test_an_npz_without_t_says_so(saved):
+    edit_npz(saved, edit_arrays=lambda a: a.pop("t"))
+    with pytest.raises(ValueError, match="lacks the array 't'"):
+        no.Trajectory.load(saved)

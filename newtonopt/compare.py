@@ -15,16 +15,18 @@ import numpy as np
 
 from ._validation import _describe, as_int, positive
 from .integrators.base import Integrator
+from .integrators.registry import find_method
 from .potential import Potential
 from .scipy_bridge import scipy_minimize
 from .simulate import prepare_start, simulate
 from .trajectory import Trajectory
+from .tuning import tune as tune_method
 
 # A particle "reached" a known minimizer when it ends within this distance of it, relative to 1 + ‖x*‖.
 REACHED_TOLERANCE = 1e-3
 
 COLUMNS = ("method", "status", "steps", "grad_evals", "value_evals", "final_V", "V_minus_Vstar", "distance",
-           "grad_norm", "seconds")
+           "grad_norm", "seconds", "params", "tuned", "tuning_grad_evals")
 
 
 def _label_of(method) -> str:
@@ -96,6 +98,9 @@ class Comparison:
         if ensemble:
             headers[1:3] = ["converged", "at global", "median steps"]
             keys[1:3] = ["fraction_converged", "fraction_global", "steps"]
+        if any(row.get("tuned") for row in self.rows):
+            headers += ["tuned parameters", "tuning ∇ evals"]
+            keys += ["params", "tuning_grad_evals"]
         lines = [[_fmt(row.get(k), k) for k in keys] for row in self.rows]
         widths = [max(len(h), *(len(line[i]) for line in lines)) for i, h in enumerate(headers)]
         out = ["  ".join(h.ljust(w) if i == 0 else h.rjust(w) for i, (h, w) in enumerate(zip(headers, widths)))]
@@ -126,6 +131,8 @@ class Comparison:
 def _fmt(value, key) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
+    if key == "params":
+        return ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in value.items()) or "—"
     if key == "seconds":
         return f"{1e3 * value:.1f}"
     if key in ("fraction_converged", "fraction_global"):
@@ -157,8 +164,15 @@ def _distance_row(potential, x_final, values):
     return gap, dist, at_global
 
 
+def _tuning_columns(method, result) -> dict:
+    """The parameters a method ran with and, when it was tuned, the gradient evaluations its tuning spent."""
+    params = {} if isinstance(method, str) else {k: v for k, v in method.params().items() if np.ndim(v) == 0}
+    return {"params": {k: (float(v) if isinstance(v, (float, np.floating)) else v) for k, v in params.items()},
+            "tuned": result is not None, "tuning_grad_evals": None if result is None else result.counts["gradient"]}
+
+
 def compare(potential: Potential, methods, x0, *, n_steps: int = 10_000, gtol: float | None = 1e-6,
-            record: str = "all", every: int = 1) -> Comparison:
+            record: str = "all", every: int = 1, tune: int | None = None, seed: int = 0) -> Comparison:
     """Run several methods from one start with one stopping rule and tabulate the result.
 
     Parameters
@@ -176,6 +190,14 @@ def compare(potential: Potential, methods, x0, *, n_steps: int = 10_000, gtol: f
         The step (iteration) budget shared by every method.
     gtol : float or None
         The shared stopping rule ‖∇V‖₂ ≤ gtol.
+    tune : int, optional
+        A tuning budget: each newtonopt method is first tuned by :func:`newtonopt.tune` with ``tune``
+        Sobol trials over its registry's default space (the same budget, starts and stopping rule for
+        every method), then run with its best trial's parameters. A method without a default space
+        (the thermostats) and scipy's methods run as given. The table then shows the parameters each
+        method ended with and the evaluations its tuning spent.
+    seed : int
+        Scrambles the Sobol points of the tuning, so a tuned comparison is reproducible bit for bit.
 
     Returns
     -------
@@ -195,6 +217,17 @@ def compare(potential: Potential, methods, x0, *, n_steps: int = 10_000, gtol: f
     n_steps = as_int("n_steps", n_steps, low=0)
     gtol = None if gtol is None else positive("gtol", gtol)
     start = np.array(prepare_start(potential, x0), order="C")
+    tuning = {}
+    if tune is not None:
+        budget = as_int("tune", tune, low=1)
+        for label, method in items.items():
+            space = None if isinstance(method, str) else find_method(method).space
+            if space is None:
+                continue
+            result = tune_method(type(method), potential, start, space, budget=budget, seed=seed,
+                                 n_steps=max(n_steps, 1), gtol=gtol if gtol is not None else 1e-6)
+            items[label] = type(method)(**result.best_params)
+            tuning[label] = result
     rows, trajectories = [], {}
     for label, method in items.items():
         if start.ndim == 1:
@@ -208,7 +241,7 @@ def compare(potential: Potential, methods, x0, *, n_steps: int = 10_000, gtol: f
                 "grad_evals": traj.counts["gradient"], "value_evals": traj.counts["value"],
                 "final_V": float(traj.value_final), "V_minus_Vstar": None if gap is None else float(gap),
                 "distance": None if dist is None else float(dist), "grad_norm": float(traj.grad_norm_final),
-                "seconds": seconds,
+                "seconds": seconds, **_tuning_columns(method, tuning.get(label)),
             })
             continue
         t0 = time.perf_counter()
@@ -244,6 +277,6 @@ def compare(potential: Potential, methods, x0, *, n_steps: int = 10_000, gtol: f
             "final_V": float(np.median(values)),
             "V_minus_Vstar": None if gap is None else float(np.median(gap)),
             "distance": None if dist is None else float(np.median(dist)),
-            "grad_norm": float(np.median(gnorm)), "seconds": seconds,
+            "grad_norm": float(np.median(gnorm)), "seconds": seconds, **_tuning_columns(method, tuning.get(label)),
         })
     return Comparison(potential, start, gtol, n_steps, rows, trajectories)

@@ -30,41 +30,12 @@ import numpy as np
 from scipy.stats import qmc
 
 from ._validation import _describe, as_int, positive
+from .core.space import LogUniform, Uniform
 from .potential import Potential
 from .potentials import Quadratic
 from .simulate import prepare_start, simulate
 
 OBJECTIVES = ("steps_to_gtol", "final_value")
-
-
-@dataclass(frozen=True)
-class LogUniform:
-    """A hyperparameter drawn log-uniformly in [low, high] (a learning rate, a time step)."""
-
-    low: float
-    high: float
-
-    def __post_init__(self):
-        if not (np.isfinite(self.low) and np.isfinite(self.high) and 0 < self.low < self.high):
-            raise ValueError(f"LogUniform needs 0 < low < high, got low={self.low!r}, high={self.high!r}")
-
-    def map(self, u: np.ndarray) -> np.ndarray:
-        return np.exp(np.log(self.low) + u * (np.log(self.high) - np.log(self.low)))
-
-
-@dataclass(frozen=True)
-class Uniform:
-    """A hyperparameter drawn uniformly in [low, high] (a momentum, a friction)."""
-
-    low: float
-    high: float
-
-    def __post_init__(self):
-        if not (np.isfinite(self.low) and np.isfinite(self.high) and self.low < self.high):
-            raise ValueError(f"Uniform needs low < high, got low={self.low!r}, high={self.high!r}")
-
-    def map(self, u: np.ndarray) -> np.ndarray:
-        return self.low + u * (self.high - self.low)
 
 
 @dataclass

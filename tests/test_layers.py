@@ -20,8 +20,8 @@ ROOT = Path(newtonopt.__file__).resolve().parent
 # Bottom to top: a module may import from its own layer and the layers before it, never after.
 # Names are relative to the package; "" is newtonopt/__init__.py, "integrators" its __init__.
 LAYERS: list[tuple[str, set[str]]] = [
-    ("core: arithmetic, the Schedule base",
-     {"core", "core.reductions", "core.elementary", "core.schedule", "_kernels"}),
+    ("core: arithmetic, the Schedule base, search spaces",
+     {"core", "core.reductions", "core.elementary", "core.schedule", "core.space", "_kernels"}),
     ("core: parameter checks", {"_validation"}),
     ("core: schedules, noise, formulas", {"schedules", "noise", "formula"}),
     ("potential contract", {"potential"}),

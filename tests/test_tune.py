@@ -102,3 +102,21 @@ def test_rotation_costs_adam_and_not_gradient_descent():
     assert steps["rotated"][0] > 3 * steps["diagonal"][0]
     assert abs(steps["rotated"][1] - steps["diagonal"][1]) <= 2
     assert "κ = 1,000" in rotated.name
+
+
+def test_compare_with_a_tuning_budget_is_fair_and_reproducible():
+    """Every method gets the same budget over its registry space, the same starts and stopping rule; the
+    table shows what each ended with; the same seed gives the same comparison bit for bit."""
+    V = rotated_quadratic(np.logspace(0, 2, 5), seed=3)
+    x0 = np.ones(5)
+    methods = [no.GradientDescent(1e-3), no.HeavyBall(1e-3, 0.5), no.Adam(1e-3), "CG"]
+    a = no.compare(V, methods, x0, n_steps=3000, gtol=1e-6, tune=16, seed=1)
+    b = no.compare(V, methods, x0, n_steps=3000, gtol=1e-6, tune=16, seed=1)
+    rows = {r["method"]: r for r in a.rows}
+    assert rows["HeavyBall"]["tuned"] and not rows["CG"]["tuned"] and rows["CG"]["params"] == {}
+    assert rows["HeavyBall"]["params"]["lr"] != 1e-3  # the hand-picked value was replaced by the tuned one
+    for r, s in zip(a.rows, b.rows):
+        assert r["params"] == s["params"] and r["steps"] == s["steps"] and r["final_V"] == s["final_V"]
+    # the tuned heavy ball is at least as good as the best of its own trials, and beats tuned GD (√κ)
+    assert rows["HeavyBall"]["steps"] < rows["GradientDescent"]["steps"]
+    assert "tuned parameters" in a.table() and rows["Adam"]["tuning_grad_evals"] > 0

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..core.space import LogUniform, Uniform
 from .adagrad import Adagrad
 from .adam import Adam
 from .base import Integrator
@@ -59,6 +60,11 @@ class Method:
         without case, spaces, hyphens and underscores.
     explorer : bool
         Whether the explorer offers it (its lr and momentum sliders must mean something for it).
+    space : dict or None
+        The default search space for fair tuning (``compare(..., tune=budget)``, :func:`newtonopt.tune`):
+        parameter name → :class:`~newtonopt.core.space.LogUniform` or ``Uniform``, wide enough to hold
+        the good settings of the library's problems. None for the thermostats, whose noise never
+        lets a run meet a gradient tolerance.
     """
 
     name: str
@@ -68,6 +74,7 @@ class Method:
     settings: Callable[..., dict]
     aliases: tuple[str, ...] = ()
     explorer: bool = False
+    space: dict | None = None
 
     # Read from the class, never stored twice.
     @property
@@ -117,26 +124,37 @@ def _fixed(**params) -> Callable[..., dict]:
     return lambda lr, momentum=0.9: dict(params)
 
 
+_LR = LogUniform(1e-5, 1.0)
+_MOMENTUM = Uniform(0.0, 0.99)
+_DT = LogUniform(1e-3, 1.0)
+_FRICTION = LogUniform(1e-2, 1e2)
+
 METHODS: tuple[Method, ...] = (
     Method("gd", GradientDescent, "gradient descent", "gradient descent (explicit Euler, overdamped)",
-           lambda lr, momentum=0.9: {"lr": lr}, explorer=True),
+           lambda lr, momentum=0.9: {"lr": lr}, explorer=True, space={"lr": _LR}),
     Method("heavyball", HeavyBall, "heavy ball", "Polyak's heavy ball (symplectic Euler, damped)",
-           lambda lr, momentum=0.9: {"lr": lr, "momentum": momentum}, explorer=True),
+           lambda lr, momentum=0.9: {"lr": lr, "momentum": momentum}, explorer=True,
+           space={"lr": _LR, "momentum": _MOMENTUM}),
     Method("nesterov", Nesterov, "Nesterov", "Nesterov momentum (torch.optim.SGD form)",
-           lambda lr, momentum=0.9: {"lr": lr, "momentum": momentum}, explorer=True),
+           lambda lr, momentum=0.9: {"lr": lr, "momentum": momentum}, explorer=True,
+           space={"lr": _LR, "momentum": _MOMENTUM}),
     Method("verlet", VelocityVerlet, "velocity Verlet", "velocity Verlet with exact friction", _verlet,
-           explorer=True),
+           explorer=True, space={"dt": _DT, "friction": _FRICTION}),
     Method("euler", ForwardEuler, "forward Euler", "forward Euler of Newton's equations (not symplectic)",
-           lambda lr, momentum=0.9: _verlet(lr, momentum, quarter=True)),
+           lambda lr, momentum=0.9: _verlet(lr, momentum, quarter=True), space={"dt": _DT, "friction": _FRICTION}),
     Method("langevin", Langevin, "Langevin", f"underdamped Langevin dynamics, BAOAB (T = {CLI_TEMPERATURE}, "
            "seed 0 unless given)", lambda lr, momentum=0.9: _thermostat(_verlet(lr, momentum))),
     Method("overdamped-langevin", OverdampedLangevin, "overdamped Langevin", "overdamped Langevin, SGLD "
            f"(T = {CLI_TEMPERATURE}, seed 0 unless given)", lambda lr, momentum=0.9: _thermostat({"dt": lr}),
            aliases=("sgld",)),
-    Method("adagrad", Adagrad, "Adagrad", "Adagrad (torch.optim defaults but lr)", _fixed(lr=0.1)),
-    Method("rmsprop", RMSprop, "RMSprop", "RMSprop (torch.optim defaults)", _fixed(lr=1e-2)),
-    Method("adam", Adam, "Adam", "Adam (torch.optim defaults but lr)", _fixed(lr=1e-2)),
-    Method("fire", FIRE, "FIRE", "FIRE structural relaxation (ASE's defaults)", _fixed()),
+    Method("adagrad", Adagrad, "Adagrad", "Adagrad (torch.optim defaults but lr)", _fixed(lr=0.1),
+           space={"lr": LogUniform(1e-3, 10.0)}),
+    Method("rmsprop", RMSprop, "RMSprop", "RMSprop (torch.optim defaults)", _fixed(lr=1e-2),
+           space={"lr": LogUniform(1e-5, 1.0)}),
+    Method("adam", Adam, "Adam", "Adam (torch.optim defaults but lr)", _fixed(lr=1e-2),
+           space={"lr": LogUniform(1e-4, 1.0)}),
+    Method("fire", FIRE, "FIRE", "FIRE structural relaxation (ASE's defaults)", _fixed(),
+           space={"dt": LogUniform(1e-3, 1.0)}),
 )
 
 

@@ -1,6 +1,6 @@
 """newtonopt: numerical optimization as the motion of a particle in a potential."""
 
-from . import analysis, flows, potentials, schedules
+from . import analysis, flows, potentials, schedules, tuning
 from .compare import Comparison, compare
 from .integrators import (
     FIRE,

@@ -21,6 +21,10 @@ def blocks(path):
 
 @pytest.mark.parametrize("path", [f for f in FILES if f.exists() and blocks(f)], ids=lambda p: p.name)
 def test_code_blocks_run(path, tmp_path, monkeypatch):
+    # A page that starts with <!-- needs: torch --> runs where torch is installed (an optional extra).
+    needs = re.match(r"<!-- needs: ([\w, ]+) -->", path.read_text(encoding="utf-8"))
+    for package in (needs.group(1).split(",") if needs else []):
+        pytest.importorskip(package.strip())
     monkeypatch.chdir(tmp_path)  # figures a block writes land in a scratch folder
     namespace = {"__name__": "__docs__"}
     for i, code in enumerate(blocks(path)):

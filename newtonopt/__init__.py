@@ -30,5 +30,5 @@ __all__ = [
     "Integrator", "GradientDescent", "HeavyBall", "Nesterov", "VelocityVerlet", "ForwardEuler",
     "Langevin", "OverdampedLangevin", "Adagrad", "RMSprop", "Adam", "FIRE",
     "simulate", "Trajectory", "sweep", "SweepResult", "compare", "Comparison", "scipy_minimize",
-    "analysis", "schedules", "flows", "tune", "TuneResult", "LogUniform", "Uniform",
+    "analysis", "schedules", "flows", "tuning", "tune", "TuneResult", "LogUniform", "Uniform",
 ]

@@ -76,7 +76,7 @@ def render() -> str:
     for name in ("contour", "surface", "convergence", "energy", "phase_portrait", "stability_diagram", "basins",
                  "sweep_map", "animate", "explore"):
         lines += _entry(f"newtonopt.plot.{name}", name, getattr(plot, name))
-    modules = ("potentials", "analysis", "schedules", "flows")
+    modules = ("potentials", "analysis", "schedules", "flows", "tuning")
     missing = [n for n in newtonopt.__all__ if n not in listed and n not in modules]
     if missing:
         raise RuntimeError(f"public names missing from the API page: {missing}")

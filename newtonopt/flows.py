@@ -30,11 +30,15 @@ Barrett, D. G. T. & Dherin, B. (2021). Implicit gradient regularization. ICLR.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from scipy.integrate import solve_ivp
 
 from ._validation import _describe, as_parameter
+from .core.limits import ContinuousLimit
 from .core.reductions import rowdot
+from .integrators.registry import find_method
 from .potential import Potential
 from .trajectory import Trajectory
 
@@ -254,3 +258,62 @@ def nesterov_flow(potential: Potential, x0, t_eval, *, r: float = 3.0, rtol: flo
         times, states = np.concatenate([early, times]), np.concatenate([np.array(rows), states])
     return _trajectory(potential, "Nesterov flow", {"r": r}, shape, times, states[:, :n], states[:, n:2 * n],
                        states[:, 2 * n:2 * n + particles], 1.0, status, message, before)
+
+
+_FLOWS = {"gradient_flow": gradient_flow, "newtonian_flow": newtonian_flow, "nesterov_flow": nesterov_flow}
+
+
+class FlowComparison(NamedTuple):
+    """A run beside the flow it discretizes, at matched times.
+
+    Attributes
+    ----------
+    t : ndarray, shape (n_records,)
+        The times t = k·time_per_step of the run's records.
+    distance : ndarray, shape (n_records, *particles)
+        |x_k − x(t_k)| per record (and particle).
+    flow : Trajectory
+        The flow sampled at those times.
+    limit : ContinuousLimit
+        The method's statement of its limit.
+    """
+
+    t: np.ndarray
+    distance: np.ndarray
+    flow: Trajectory
+    limit: ContinuousLimit
+
+
+def compare_with_flow(trajectory: Trajectory, potential: Potential, method=None, **solver) -> FlowComparison:
+    """Put a recorded run beside the continuous-time flow its method discretizes.
+
+    Parameters
+    ----------
+    trajectory : Trajectory
+        A run of ``simulate`` with positions recorded (``record='all'``), from rest.
+    potential : Potential
+        The potential it ran on.
+    method : Integrator, optional
+        The method it ran with (default: rebuilt from the Trajectory's method name and parameters).
+    **solver
+        rtol, atol, method for solve_ivp.
+
+    Returns
+    -------
+    FlowComparison
+        The distance per record: O(lr) for gradient descent and symplectic Euler, O(dt²) for velocity
+        Verlet, at fixed time.
+    """
+    if trajectory.x is None:
+        raise ValueError("trajectory: its positions were not recorded (record='scalars'); record them with "
+                         "record='all' to compare with a flow")
+    if method is None:
+        method = find_method(trajectory.method).cls(**trajectory.params)
+    limit = method.continuous_limit()
+    if limit is None:
+        raise ValueError(f"{type(method).__name__} states no continuous-time limit (adaptive and stochastic "
+                         "methods have none here)")
+    t = np.asarray(trajectory.step, dtype=np.float64) * limit.time_per_step
+    flow = _FLOWS[limit.flow](potential, trajectory.x[0], t, **limit.params, **solver)
+    distance = np.sqrt(rowdot(trajectory.x - flow.x, trajectory.x - flow.x))
+    return FlowComparison(t, distance, flow, limit)

@@ -102,3 +102,28 @@ def test_bad_arguments_name_the_parameter(bad):
     name = next(iter(bad))
     with pytest.raises((ValueError, TypeError), match=name):
         gradient_flow(V, [1.0], **kwargs)
+
+
+def test_each_method_states_its_limit_and_the_runs_approach_it_at_the_right_order():
+    """Distance to the flow at a fixed time T: O(lr) for gradient descent and the heavy ball (first-order
+    maps), O(dt²) for velocity Verlet (Hairer, Lubich & Wanner 2006, ch. I); measured as the ratio when
+    the step is halved."""
+    from newtonopt.flows import compare_with_flow
+
+    V = no.Potential.from_expression("x**4/4 + x**2/2 + y**2 + x*y/2")
+    x0, T = [1.0, -0.5], 2.0
+
+    def error(method, steps):
+        run = no.simulate(V, method, x0, n_steps=steps, record="all")
+        return compare_with_flow(run, V).distance[-1]
+
+    gd = [error(no.GradientDescent(h), int(round(T / h))) for h in (0.02, 0.01)]
+    assert gd[0] / gd[1] == pytest.approx(2.0, rel=0.05)
+    hb = [error(no.HeavyBall.from_physics(dt=h, friction=1.5), int(round(T / h))) for h in (0.02, 0.01)]
+    assert hb[0] / hb[1] == pytest.approx(2.0, rel=0.1)
+    vv = [error(no.VelocityVerlet(dt=h, friction=1.5), int(round(T / h))) for h in (0.02, 0.01)]
+    assert vv[0] / vv[1] == pytest.approx(4.0, rel=0.1)
+    comparison = compare_with_flow(no.simulate(V, no.GradientDescent(0.01), x0, n_steps=200), V)
+    assert comparison.limit.flow == "gradient_flow" and comparison.t[-1] == pytest.approx(2.0)
+    with pytest.raises(ValueError, match="no continuous-time limit"):
+        compare_with_flow(no.simulate(V, no.Adam(0.01), x0, n_steps=5), V)

@@ -21,7 +21,8 @@ ROOT = Path(newtonopt.__file__).resolve().parent
 # Names are relative to the package; "" is newtonopt/__init__.py, "integrators" its __init__.
 LAYERS: list[tuple[str, set[str]]] = [
     ("core: arithmetic, the Schedule base, search spaces",
-     {"core", "core.reductions", "core.elementary", "core.schedule", "core.space", "_kernels"}),
+     {"core", "core.reductions", "core.elementary", "core.schedule", "core.space", "core.limits",
+      "_kernels"}),
     ("core: parameter checks", {"_validation"}),
     ("core: schedules, noise, formulas", {"schedules", "noise", "formula"}),
     ("potential contract", {"potential"}),

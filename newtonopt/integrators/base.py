@@ -22,6 +22,7 @@ import numpy as np
 
 from .._kernels import rowdot, vdot
 from .._validation import nonnegative, positive
+from ..core.limits import ContinuousLimit
 from ..core.schedule import Schedule
 from ..potential import Potential, validate_evaluation
 
@@ -295,6 +296,11 @@ class Integrator:
         """Explain a divergence given the largest Hessian eigenvalue, or None."""
         return None
 
+    def continuous_limit(self) -> ContinuousLimit | None:
+        """The flow this method discretizes and its time per step (None: no deterministic limit here,
+        e.g. the adaptive methods, whose step depends on the gradients' history, or the thermostats)."""
+        return None
+
     def __repr__(self) -> str:
         def fmt(v):
             return f"{v:g}" if isinstance(v, float) else ("array" if isinstance(v, np.ndarray) else repr(v))
@@ -340,10 +346,24 @@ class NewtonianIntegrator(Integrator):
     def physical_momentum(self, state: State):
         return state.p.copy()
 
+    def continuous_limit(self) -> ContinuousLimit:
+        """m·ẍ = −∇V − γ·ẋ from rest, with step k at t = k·dt (:func:`newtonopt.flows.newtonian_flow`)."""
+        return ContinuousLimit("newtonian_flow", {"mass": _scalar("mass", self.mass),
+                                                  "friction": _scalar("friction", self.friction)},
+                               _scalar("dt", self.dt))
+
     def _setup(self, state: State) -> None:
         state.p = np.zeros_like(state.x)
         state.delta = np.empty_like(state.x)
         state.kinetic = np.zeros(state.particle_shape, dtype=state.x.dtype) if state.particle_shape else np.float64(0.0)
+
+
+def _scalar(name: str, value) -> float:
+    """A hyperparameter as one float: a flow has one set of parameters for every particle."""
+    if np.ndim(value) != 0 or not isinstance(value, (int, float, np.floating, np.integer)):
+        raise ValueError(f"{name} must be one number for a continuous limit, got {type(value).__name__} "
+                         f"of shape {np.shape(value)} (run each setting on its own)")
+    return float(value)
 
 
 def verlet_stability_message(dt, mass, lam_max: float) -> str | None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import positive
+from ..core.limits import ContinuousLimit
 from ..curvature import curvature
 from ..potential import Potential
-from .base import Integrator, State, book_dissipation, particle_parameter, particle_scalar
+from .base import Integrator, State, _scalar, book_dissipation, particle_parameter, particle_scalar
 
 
 class GradientDescent(Integrator):
@@ -93,6 +94,12 @@ class GradientDescent(Integrator):
     @property
     def time_step(self):
         return self.lr * self.friction
+
+    def continuous_limit(self) -> ContinuousLimit:
+        """γ·ẋ = −∇V with step k at t = k·lr·γ (:func:`newtonopt.flows.gradient_flow`); to O(lr²) the
+        iterates follow the modified flow of ``gradient_flow(..., modified=lr)`` instead."""
+        friction = _scalar("friction", self.friction)
+        return ContinuousLimit("gradient_flow", {"friction": friction}, _scalar("lr", self.lr) * friction)
 
     def params(self) -> dict:
         return {"lr": self.lr, "friction": self.friction}

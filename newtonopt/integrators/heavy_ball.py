@@ -7,9 +7,10 @@ import math
 import numpy as np
 
 from .._validation import fraction, positive
+from ..core.limits import ContinuousLimit
 from ..curvature import curvature
 from ..potential import Potential
-from .base import Integrator, State, book_dissipation, kinetic_from, particle_parameter, particle_scalar
+from .base import Integrator, State, _scalar, book_dissipation, kinetic_from, particle_parameter, particle_scalar
 
 
 class HeavyBall(Integrator):
@@ -98,6 +99,14 @@ class HeavyBall(Integrator):
     @property
     def time_step(self):
         return self.physics()["dt"]
+
+    def continuous_limit(self) -> ContinuousLimit:
+        """m·ẍ = −∇V − γ·ẋ from rest with dt = √(lr·m), γ = (1 − μ)·m/dt, step k at t = k·dt
+        (:func:`newtonopt.flows.newtonian_flow`); symplectic Euler follows it to O(dt)."""
+        physics = self.physics()
+        return ContinuousLimit("newtonian_flow", {"mass": _scalar("mass", physics["mass"]),
+                                                  "friction": _scalar("momentum", physics["friction"])},
+                               _scalar("lr", physics["dt"]))
 
     def params(self) -> dict:
         return {"lr": self.lr, "momentum": self.momentum, "mass": self.mass}

@@ -32,3 +32,12 @@ __all__ = [
     "simulate", "Trajectory", "sweep", "SweepResult", "compare", "Comparison", "scipy_minimize",
     "analysis", "schedules", "flows", "tuning", "tune", "TuneResult", "LogUniform", "Uniform",
 ]
+
+
+def __getattr__(name: str):
+    # The figures are reachable as newtonopt.plot without making `import newtonopt` load matplotlib.
+    if name in ("plot", "explorer"):
+        import importlib
+
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'newtonopt' has no attribute {name!r}")

@@ -147,8 +147,10 @@ class Explorer:
         self.fig.canvas.draw_idle()
 
 
-def explore(potential: Potential, x0=None, *, show: bool | None = None, **kwargs):
-    """Open the explorer on ``potential`` and return its figure (shown when a display is present).
+def explore(potential: Potential, x0=None, *, show: bool = False, **kwargs):
+    """Build the explorer on ``potential`` and return its figure; ``show=True`` also opens the window
+    and blocks until it is closed (``newtonopt explore`` does), so a script or a notebook is never
+    held up unless it asks.
 
     The :class:`Explorer` behind the figure is ``fig.explorer``.
     """
@@ -158,6 +160,6 @@ def explore(potential: Potential, x0=None, *, show: bool | None = None, **kwargs
     explorer = Explorer(potential, x0, **kwargs)
     explorer.fig.explorer = explorer
     interactive = matplotlib.get_backend().lower() not in ("agg", "pdf", "svg", "ps", "cairo", "template")
-    if show or (show is None and interactive):
+    if show and interactive:
         plt.show()
     return explorer.fig

@@ -164,3 +164,22 @@ def test_comparison_plot_uses_the_plot_functions(tmp_path):
     assert {"GD", "CG"} <= {t.get_text() for t in ax.get_legend().get_texts()}
     with pytest.raises(ValueError, match="kind must be"):
         result.plot("bars")
+
+
+def test_plot_is_an_attribute_and_import_stays_light():
+    """`newtonopt.plot` works after `import newtonopt`, which itself does not load matplotlib."""
+    import subprocess
+    import sys
+
+    code = ("import sys, newtonopt as no; assert 'matplotlib' not in sys.modules; "
+            "assert callable(no.plot.energy) and 'matplotlib' in sys.modules")
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=120).returncode == 0
+
+
+def test_explore_does_not_block_unless_asked(monkeypatch):
+    calls = []
+    monkeypatch.setattr(plt, "show", lambda *a, **k: calls.append(1))
+    monkeypatch.setattr("matplotlib.get_backend", lambda: "qtagg")  # as if a display were there
+    fig = plot.explore(no.potentials.Himmelblau(), [2.0, 1.0])
+    assert calls == [] and fig.explorer is not None
+    plt.close(fig)

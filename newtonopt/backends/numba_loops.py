@@ -32,7 +32,13 @@ import numba
 import numpy as np
 from numba import prange
 
-_JIT = {"cache": True, "error_model": "numpy", "nogil": True}
+# No reference counting (numba's NRT) in the kernels: they allocate nothing, and with it every call
+# between them incremented and decremented each array argument's count with locked (atomic) instructions,
+# which took ~85% of a particle-step (perf: the hot instructions were NRT_incref/NRT_decref's `lock incq`/
+# `lock decq`; a 2-D quadratic GD particle-step fell from ~450 ns to ~65 ns without them). The parallel
+# sweep needs NRT for its prange reduction, and calls the NRT-free _sweep once per chunk.
+_PARALLEL = {"cache": True, "error_model": "numpy", "nogil": True}
+_JIT = dict(_PARALLEL, _nrt=False)
 
 # Potential kinds (the `kind` argument); newtonopt.backends.numba_backend encodes the parameters.
 QUAD_DIAG, QUAD_DENSE, ROSENBROCK, HIMMELBLAU, BEALE, MULLER_BROWN, LENNARD_JONES, DOUBLE_WELL, RASTRIGIN, \
@@ -444,20 +450,30 @@ def _watch_and_record(method, k, i, X, P, V, K, D, GSQ, C, LO, HI, gtol2, CONV, 
     return 1 if ended else 0
 
 
-@numba.njit(parallel=True, **_JIT)
+@numba.njit(**_JIT)
+def _sweep(method, damped, kind, FP, IP, M, X, G, P, V, K, D, GSQ, C, LO, HI, gtol2, CONV, DIV, SNAPX, SNAPV,
+           SNAPG, k, row, RV, RK, RD, RG, RX, RP, scr, lo, hi):
+    """Step k for particles lo..hi−1, one after another; returns how many of them have ended."""
+    n_done = 0
+    for i in range(lo, hi):
+        _particle(method, damped, kind, FP, IP, M, X, G, P, V, K, D, GSQ, C, i, scr)
+        n_done += _watch_and_record(method, k, i, X, P, V, K, D, GSQ, C, LO, HI, gtol2, CONV, DIV, SNAPX,
+                                    SNAPV, SNAPG, row, RV, RK, RD, RG, RX, RP)
+    return n_done
+
+
+@numba.njit(parallel=True, **_PARALLEL)
 def _sweep_parallel(method, damped, kind, FP, IP, M, X, G, P, V, K, D, GSQ, C, LO, HI, gtol2, CONV, DIV,
                     SNAPX, SNAPV, SNAPG, k, row, RV, RK, RD, RG, RX, RP, SCR):
     # One chunk of particles per worker, each with its own scratch; particles never share arithmetic,
-    # so the split changes no bit.
+    # so the split changes no bit. The chunk is one call of the reference-count-free _sweep.
     n = X.shape[1]
     workers = SCR.shape[0]
     n_done = 0
     for w in prange(workers):
-        scr = SCR[w]
-        for i in range(w * n // workers, (w + 1) * n // workers):
-            _particle(method, damped, kind, FP, IP, M, X, G, P, V, K, D, GSQ, C, i, scr)
-            n_done += _watch_and_record(method, k, i, X, P, V, K, D, GSQ, C, LO, HI, gtol2, CONV, DIV, SNAPX,
-                                        SNAPV, SNAPG, row, RV, RK, RD, RG, RX, RP)
+        n_done += _sweep(method, damped, kind, FP, IP, M, X, G, P, V, K, D, GSQ, C, LO, HI, gtol2, CONV, DIV,
+                         SNAPX, SNAPV, SNAPG, k, row, RV, RK, RD, RG, RX, RP, SCR[w], w * n // workers,
+                         (w + 1) * n // workers)
     return n_done
 
 
@@ -492,11 +508,8 @@ def run_block(method, damped, kind, FP, IP, M, X, G, P, V, K, D, GSQ, T, DT, C, 
         if k == next_record and rows < capacity:
             row = rows
             RSTEP[row] = k
-        n_done = 0
-        for i in range(n):  # the particles one after another (inlined here: one level less to compile)
-            _particle(method, damped, kind, FP, IP, M, X, G, P, V, K, D, GSQ, C, i, scr)
-            n_done += _watch_and_record(method, k, i, X, P, V, K, D, GSQ, C, LO, HI, gtol2, CONV, DIV, SNAPX,
-                                        SNAPV, SNAPG, row, RV, RK, RD, RG, RX, RP)
+        n_done = _sweep(method, damped, kind, FP, IP, M, X, G, P, V, K, D, GSQ, C, LO, HI, gtol2, CONV, DIV,
+                        SNAPX, SNAPV, SNAPG, k, row, RV, RK, RD, RG, RX, RP, scr, 0, n)
         _tick(T, DT, RT, row)
         if row >= 0:
             rows += 1
@@ -506,7 +519,7 @@ def run_block(method, damped, kind, FP, IP, M, X, G, P, V, K, D, GSQ, T, DT, C, 
     return n_steps, rows, next_record, n_done
 
 
-@numba.njit(**_JIT)
+@numba.njit(**_PARALLEL)
 def run_block_parallel(method, damped, kind, FP, IP, M, X, G, P, V, K, D, GSQ, T, DT, C, LO, HI, gtol2, CONV,
                        DIV, SNAPX, SNAPV, SNAPG, k0, n_steps, every, next_record, RSTEP, RT, RV, RK, RD, RG, RX,
                        RP, SCR):

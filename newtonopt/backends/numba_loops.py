@@ -192,7 +192,7 @@ def _lennard_jones(IP, X, G, i, scr):
     return fold(scr, n_pairs)
 
 
-@numba.njit(**_JIT)
+@numba.njit(inline='always', **_JIT)
 def evaluate(kind, FP, IP, M, X, G, i, scr):
     """V at particle ``i`` of ``X`` (shape (dim, n)); ∇V written to ``G[:, i]``. ``scr`` is scratch."""
     dim = X.shape[0]
@@ -337,7 +337,7 @@ def evaluate(kind, FP, IP, M, X, G, i, scr):
     return _formula(FP, IP, X, G, i, scr)
 
 
-@numba.njit(**_JIT)
+@numba.njit(inline='always', **_JIT)
 def _square_fold(Y, i, scr):
     """fold(y²) over the coordinates of particle ``i``: |∇V|², |v|², |p|² as the numpy ledger sums them."""
     dim = Y.shape[0]
@@ -346,7 +346,7 @@ def _square_fold(Y, i, scr):
     return fold(scr, dim)
 
 
-@numba.njit(**_JIT)
+@numba.njit(inline='always', **_JIT)
 def _particle(method, damped, kind, FP, IP, M, X, G, P, V, K, D, GSQ, C, i, scr):
     """One step of ``method`` for particle ``i``: its rule, one evaluation, the ledger (K, D, |∇V|²).
 
@@ -407,7 +407,7 @@ def _particle(method, damped, kind, FP, IP, M, X, G, P, V, K, D, GSQ, C, i, scr)
     GSQ[i] = _square_fold(G, i, scr)
 
 
-@numba.njit(**_JIT)
+@numba.njit(inline='always', **_JIT)
 def _watch_and_record(method, k, i, X, P, V, K, D, GSQ, C, LO, HI, gtol2, CONV, DIV, SNAPX, SNAPV, SNAPG,
                       row, RV, RK, RD, RG, RX, RP):
     """Per-particle stopping test after step k (its first event only), then the record row if any.

@@ -51,20 +51,39 @@ OPS = ("const", "var", "add", "sub", "mul", "div", "neg", "ipow", "pow", "sign",
 MAX_EXACT_POWER = 64
 
 
+#: The fold's block (newtonopt.core.reductions.BLOCK, checked at import: a constant here, so that the
+#: compiled code, cached on disk, cannot disagree with it).
+BLOCK = 1 << 16
+
+
 @numba.njit(**_JIT)
-def fold(s, n):
-    """The halving fold of ``s[:n]`` (destroyed): s[i] += s[i + n//2] for i < n//2, an odd last term
-    moves to n//2, until one term is left. The order of :func:`newtonopt.core.reductions.fold`."""
-    if n == 0:
-        return 0.0
+def _halve(s, lo, n):
+    """The halving fold of ``s[lo:lo + n]`` (destroyed): s[i] += s[i + n//2] for i < n//2, an odd last
+    term moves to n//2, until one term is left, at ``s[lo]``."""
     while n > 1:
         h = n // 2
-        for i in range(h):
+        for i in range(lo, lo + h):
             s[i] = s[i] + s[i + h]
         if n % 2:
-            s[h] = s[2 * h]
+            s[lo + h] = s[lo + 2 * h]
         n = h + n % 2
-    return s[0]
+    return s[lo]
+
+
+@numba.njit(**_JIT)
+def fold(s, n):
+    """The sum of ``s[:n]`` (destroyed) in the order of :func:`newtonopt.core.reductions.fold`: the
+    halving fold up to ``BLOCK`` terms; beyond, the halving fold of each block of ``BLOCK`` terms, then
+    of the block sums (gathered in place at the front: block j's sum goes to s[j], already read)."""
+    if n == 0:
+        return 0.0
+    if n <= BLOCK:
+        return _halve(s, 0, n)
+    nb = 0
+    for lo in range(0, n, BLOCK):
+        s[nb] = _halve(s, lo, min(BLOCK, n - lo))
+        nb += 1
+    return _halve(s, 0, nb)
 
 
 @numba.njit(**_JIT)
@@ -359,52 +378,173 @@ def _particle(method, damped, kind, FP, IP, M, X, G, P, V, K, D, GSQ, C, i, scr)
     Each product is formed and then added, as numpy's ``delta = a·b; y ← y ± delta`` does.
     """
     dim = X.shape[0]
-    # --- before the evaluation
+    # --- the ledger's term that uses the previous step
+    if method == GD:
+        D[i] = D[i] + C[0, i] * GSQ[i]
+    elif method == HEAVY_BALL or method == NESTEROV:
+        D[i] = D[i] + C[2, i] * K[i]
+    elif damped:
+        D[i] = D[i] + C[1, i] * K[i]
+    if kind == QUAD_DIAG:  # separable: the whole step in one pass, block by block
+        if X.shape[1] == 1:  # one particle: contiguous 1-D views (no copy), so the loops are vectorized
+            V[i] = _quad_diag_step(method, damped, FP, X.reshape(dim), G.reshape(dim), P.reshape(P.size), K, D,
+                                   GSQ, C, i, scr)
+        else:
+            V[i] = _quad_diag_step(method, damped, FP, X[:, i], G[:, i], P[:, i] if P.shape[1] > 0 else P[0],
+                                   K, D, GSQ, C, i, scr)
+        return
+    _before(method, damped, X, G, P, C, i, 0, dim)
+    if method == HEAVY_BALL or method == NESTEROV:
+        K[i] = _square_fold(P, i, scr) * C[3, i]
+    # --- one evaluation (a single call site: the evaluator is compiled into this function once)
+    V[i] = evaluate(kind, FP, IP, M, X, G, i, scr)
+    # --- after it
+    if method == VERLET:
+        _kick(P, G, C, i, 0, dim)
+        K[i] = _square_fold(P, i, scr) * C[5, i]
+        if damped:
+            D[i] = D[i] + C[1, i] * K[i]
+            c = C[0, i]
+            for k in range(dim):
+                P[k, i] = P[k, i] * c
+            K[i] = K[i] * C[2, i]
+    GSQ[i] = _square_fold(G, i, scr)
+
+
+@numba.njit(inline='always', **_JIT)
+def _before(method, damped, X, G, P, C, i, lo, hi):
+    """The rule's update of coordinates lo..hi−1 of particle ``i`` before the evaluation."""
     if method == GD:
         lr = C[0, i]
-        D[i] = D[i] + lr * GSQ[i]
-        for k in range(dim):
+        for k in range(lo, hi):
             X[k, i] = X[k, i] - G[k, i] * lr
     elif method == HEAVY_BALL or method == NESTEROV:
         lr = C[0, i]
         mu = C[1, i]
-        D[i] = D[i] + C[2, i] * K[i]
-        for k in range(dim):
+        for k in range(lo, hi):
             v = P[k, i] * mu + G[k, i]
             P[k, i] = v
             if method == NESTEROV:
                 X[k, i] = X[k, i] - (v * mu + G[k, i]) * lr
             else:
                 X[k, i] = X[k, i] - v * lr
-        K[i] = _square_fold(P, i, scr) * C[3, i]
     else:
         c = C[0, i]
         half_dt = C[3, i]
         dt_over_m = C[4, i]
-        if damped:
-            D[i] = D[i] + C[1, i] * K[i]
-        for k in range(dim):
+        for k in range(lo, hi):
             p = P[k, i]
             if damped:
                 p = p * c
             p = p - G[k, i] * half_dt
             P[k, i] = p
             X[k, i] = X[k, i] + p * dt_over_m
-    # --- one evaluation (a single call site: the evaluator is compiled into this function once)
-    V[i] = evaluate(kind, FP, IP, M, X, G, i, scr)
-    # --- after it
-    if method == VERLET:
-        c = C[0, i]
-        half_dt = C[3, i]
-        for k in range(dim):
-            P[k, i] = P[k, i] - G[k, i] * half_dt
-        K[i] = _square_fold(P, i, scr) * C[5, i]
+
+
+@numba.njit(inline='always', **_JIT)
+def _kick(P, G, C, i, lo, hi):
+    """Velocity Verlet's second half kick, p ← p − ∇V·dt/2, on coordinates lo..hi−1."""
+    half_dt = C[3, i]
+    for k in range(lo, hi):
+        P[k, i] = P[k, i] - G[k, i] * half_dt
+
+
+@numba.njit(**_JIT)
+def _quad_diag_step(method, damped, FP, x, g, p, K, D, GSQ, C, i, scr):
+    """The rest of a step on a diagonal quadratic (after the ledger's first term), in one pass.
+
+    ``x``, ``g``, ``p`` are particle ``i``'s coordinates as 1-D arrays (contiguous for one particle,
+    so that the loops below are vectorized; ``p`` is unused by gradient descent). Every coordinate's
+    update and gradient depend on that coordinate alone, so each block of ``BLOCK`` coordinates is
+    updated, evaluated and squared while it is in cache, and each of the four sums (x·∇V, x·b, |∇V|²,
+    |p|²) is folded block by block: the block sums kept at the end of ``scr`` (which has
+    ``min(dim, BLOCK) + 4·⌈dim/BLOCK⌉`` places) and folded last — the order of :func:`fold`, so the
+    same bits as the evaluator's separate passes. Returns V.
+    """
+    dim = x.shape[0]
+    has_b = FP[1] != 0.0
+    nb = (dim + BLOCK - 1) // BLOCK
+    w0 = min(dim, BLOCK)
+    pk = w0
+    pxg = w0 + nb
+    pxb = w0 + 2 * nb
+    pg = w0 + 3 * nb
+    a0 = 2 + dim
+    for j in range(nb):
+        lo = j * BLOCK
+        hi = min(dim, lo + BLOCK)
+        w = hi - lo
+        # the rule's update, as _before
+        if method == GD:
+            lr = C[0, i]
+            for k in range(lo, hi):
+                x[k] = x[k] - g[k] * lr
+        elif method == HEAVY_BALL or method == NESTEROV:
+            lr = C[0, i]
+            mu = C[1, i]
+            if method == NESTEROV:
+                for k in range(lo, hi):
+                    v = p[k] * mu + g[k]
+                    p[k] = v
+                    x[k] = x[k] - (v * mu + g[k]) * lr
+            else:
+                for k in range(lo, hi):
+                    v = p[k] * mu + g[k]
+                    p[k] = v
+                    x[k] = x[k] - v * lr
+        else:
+            c = C[0, i]
+            half_dt = C[3, i]
+            dt_over_m = C[4, i]
+            for k in range(lo, hi):
+                q = p[k]
+                if damped:
+                    q = q * c
+                q = q - g[k] * half_dt
+                p[k] = q
+                x[k] = x[k] + q * dt_over_m
+        # the evaluation, as evaluate's diagonal quadratic
+        for k in range(lo, hi):
+            g[k] = x[k] * FP[a0 + k]
+        for k in range(lo, hi):
+            scr[k - lo] = x[k] * g[k]
+        scr[pxg + j] = _halve(scr, 0, w)
+        if has_b:
+            for k in range(lo, hi):
+                scr[k - lo] = x[k] * FP[2 + k]
+            scr[pxb + j] = _halve(scr, 0, w)
+            for k in range(lo, hi):
+                g[k] = g[k] + FP[2 + k]
+        # after it: Verlet's second kick, the kinetic terms, the friction; the gradient's squares
+        if method == VERLET:
+            half_dt = C[3, i]
+            for k in range(lo, hi):
+                p[k] = p[k] - g[k] * half_dt
+        if method != GD:
+            for k in range(lo, hi):
+                scr[k - lo] = p[k] * p[k]
+            scr[pk + j] = _halve(scr, 0, w)
+            if method == VERLET and damped:
+                c = C[0, i]
+                for k in range(lo, hi):
+                    p[k] = p[k] * c
+        for k in range(lo, hi):
+            scr[k - lo] = g[k] * g[k]
+        scr[pg + j] = _halve(scr, 0, w)
+    value = 0.5 * _halve(scr, pxg, nb)
+    if has_b:
+        value += _halve(scr, pxb, nb)
+    if FP[0] != 0.0:
+        value = value + FP[0]
+    GSQ[i] = _halve(scr, pg, nb)
+    if method == HEAVY_BALL or method == NESTEROV:
+        K[i] = _halve(scr, pk, nb) * C[3, i]
+    elif method == VERLET:
+        K[i] = _halve(scr, pk, nb) * C[5, i]
         if damped:
             D[i] = D[i] + C[1, i] * K[i]
-            for k in range(dim):
-                P[k, i] = P[k, i] * c
             K[i] = K[i] * C[2, i]
-    GSQ[i] = _square_fold(G, i, scr)
+    return value
 
 
 @numba.njit(inline='always', **_JIT)

@@ -195,7 +195,7 @@ class CompiledRun:
         self.workers = max(1, min(int(workers), self.n))
         # Scratch per thread: the evaluator's, the fold's (one place a coordinate) and the block sums of
         # the one-pass diagonal quadratic; rows padded apart so that two threads never share a cache line.
-        need = max(scratch, dim, 1) + 4 * (dim // L.BLOCK + 1)
+        need = max(scratch, dim, 1) + 4 * (min(dim, L.BLOCK) // 2 + 1) + 4 * (dim // L.BLOCK + 1)
         self.SCR = np.empty((self.workers, (need + 7) // 8 * 8 + 8))
         self.record_x = record in ("all", "final")
         self.record_p = self.record_x and self.method != L.GD

@@ -449,98 +449,141 @@ def _kick(P, G, C, i, lo, hi):
         P[k, i] = P[k, i] - G[k, i] * half_dt
 
 
+@numba.njit(inline='always', **_JIT)
+def _qd_coordinate(method, damped, has_b, FP, a0, x, g, p, lr, mu, c, half_dt, dt_over_m, k):
+    """Coordinate k's step on a diagonal quadratic: the rule, the gradient, then the terms of the four
+    sums (x·∇V before b is added, x·b, p² — or v² — and ∇V²), each operation as in the separate passes."""
+    v = 0.0
+    if method == GD:
+        xk = x[k] - g[k] * lr
+    elif method == HEAVY_BALL or method == NESTEROV:
+        v = p[k] * mu + g[k]
+        p[k] = v
+        if method == NESTEROV:
+            xk = x[k] - (v * mu + g[k]) * lr
+        else:
+            xk = x[k] - v * lr
+    else:
+        v = p[k]
+        if damped:
+            v = v * c
+        v = v - g[k] * half_dt
+        xk = x[k] + v * dt_over_m
+    x[k] = xk
+    gk = xk * FP[a0 + k]
+    xg = xk * gk
+    xb = 0.0
+    if has_b:
+        bk = FP[2 + k]
+        xb = xk * bk
+        gk = gk + bk
+    g[k] = gk
+    pp = 0.0
+    if method == VERLET:
+        v = v - gk * half_dt
+        pp = v * v
+        if damped:
+            v = v * c
+        p[k] = v
+    elif method != GD:
+        pp = v * v
+    return xg, xb, pp, gk * gk
+
+
+@numba.njit(inline='always', **_JIT)
+def _qd_pairs(method, damped, has_b, FP, a0, x, g, p, lr, mu, c, half_dt, dt_over_m, lo, h, scr, r):
+    """Coordinates lo + q and lo + q + h for q < h, their four terms added pairwise into ``scr``'s four
+    regions of ``r`` places (the fold's first level)."""
+    if has_b:
+        for q in range(h):
+            a1, b1, c1, d1 = _qd_coordinate(method, damped, True, FP, a0, x, g, p, lr, mu, c, half_dt, dt_over_m,
+                                            lo + q)
+            a2, b2, c2, d2 = _qd_coordinate(method, damped, True, FP, a0, x, g, p, lr, mu, c, half_dt, dt_over_m,
+                                            lo + q + h)
+            scr[q] = a1 + a2
+            scr[r + q] = b1 + b2
+            scr[2 * r + q] = c1 + c2
+            scr[3 * r + q] = d1 + d2
+    else:
+        for q in range(h):
+            a1, b1, c1, d1 = _qd_coordinate(method, damped, False, FP, a0, x, g, p, lr, mu, c, half_dt, dt_over_m,
+                                            lo + q)
+            a2, b2, c2, d2 = _qd_coordinate(method, damped, False, FP, a0, x, g, p, lr, mu, c, half_dt, dt_over_m,
+                                            lo + q + h)
+            scr[q] = a1 + a2
+            scr[2 * r + q] = c1 + c2
+            scr[3 * r + q] = d1 + d2
+
+
 @numba.njit(**_JIT)
 def _quad_diag_step(method, damped, FP, x, g, p, K, D, GSQ, C, i, scr):
     """The rest of a step on a diagonal quadratic (after the ledger's first term), in one pass.
 
     ``x``, ``g``, ``p`` are particle ``i``'s coordinates as 1-D arrays (contiguous for one particle,
-    so that the loops below are vectorized; ``p`` is unused by gradient descent). Every coordinate's
-    update and gradient depend on that coordinate alone, so each block of ``BLOCK`` coordinates is
-    updated, evaluated and squared while it is in cache, and each of the four sums (x·∇V, x·b, |∇V|²,
-    |p|²) is folded block by block: the block sums kept at the end of ``scr`` (which has
-    ``min(dim, BLOCK) + 4·⌈dim/BLOCK⌉`` places) and folded last — the order of :func:`fold`, so the
-    same bits as the evaluator's separate passes. Returns V.
+    so that the loop is vectorized; ``p`` is unused by gradient descent). Every coordinate's update
+    and gradient depend on that coordinate alone, so one pass over a block of ``BLOCK`` coordinates
+    updates and evaluates them and makes the first level of the halving fold of each of the four sums
+    (x·∇V, x·b, |∇V|², |p|²): coordinates lo + i and lo + i + w//2 are taken together and their terms
+    added, exactly as the fold's first level would (an odd last term moves). The rest of each block's
+    fold follows in ``scr`` (in cache), the block sums are kept at its end and folded last — the order
+    of :func:`fold`, so the same bits as the evaluator's separate passes. Returns V.
+    ``scr`` has ``4·(min(dim, BLOCK)//2 + 1) + 4·⌈dim/BLOCK⌉`` places.
     """
     dim = x.shape[0]
     has_b = FP[1] != 0.0
-    nb = (dim + BLOCK - 1) // BLOCK
-    w0 = min(dim, BLOCK)
-    pk = w0
-    pxg = w0 + nb
-    pxb = w0 + 2 * nb
-    pg = w0 + 3 * nb
     a0 = 2 + dim
+    nb = (dim + BLOCK - 1) // BLOCK
+    r = min(dim, BLOCK) // 2 + 1  # one region of the block's first-level terms
+    sxg = 0
+    sxb = r
+    spp = 2 * r
+    sgg = 3 * r
+    pxg = 4 * r
+    pxb = pxg + nb
+    ppp = pxg + 2 * nb
+    pgg = pxg + 3 * nb
+    lr = C[0, i]
+    mu = C[1, i] if method == HEAVY_BALL or method == NESTEROV else 0.0
+    c = C[0, i]
+    half_dt = C[3, i] if method == VERLET else 0.0
+    dt_over_m = C[4, i] if method == VERLET else 0.0
     for j in range(nb):
         lo = j * BLOCK
-        hi = min(dim, lo + BLOCK)
-        w = hi - lo
-        # the rule's update, as _before
+        w = min(dim, lo + BLOCK) - lo
+        h = w // 2
+        # one loop per method (the method a constant in each), so that each loop body is branch-free
         if method == GD:
-            lr = C[0, i]
-            for k in range(lo, hi):
-                x[k] = x[k] - g[k] * lr
-        elif method == HEAVY_BALL or method == NESTEROV:
-            lr = C[0, i]
-            mu = C[1, i]
-            if method == NESTEROV:
-                for k in range(lo, hi):
-                    v = p[k] * mu + g[k]
-                    p[k] = v
-                    x[k] = x[k] - (v * mu + g[k]) * lr
-            else:
-                for k in range(lo, hi):
-                    v = p[k] * mu + g[k]
-                    p[k] = v
-                    x[k] = x[k] - v * lr
+            _qd_pairs(GD, damped, has_b, FP, a0, x, g, p, lr, mu, c, half_dt, dt_over_m, lo, h, scr, r)
+        elif method == HEAVY_BALL:
+            _qd_pairs(HEAVY_BALL, damped, has_b, FP, a0, x, g, p, lr, mu, c, half_dt, dt_over_m, lo, h, scr, r)
+        elif method == NESTEROV:
+            _qd_pairs(NESTEROV, damped, has_b, FP, a0, x, g, p, lr, mu, c, half_dt, dt_over_m, lo, h, scr, r)
         else:
-            c = C[0, i]
-            half_dt = C[3, i]
-            dt_over_m = C[4, i]
-            for k in range(lo, hi):
-                q = p[k]
-                if damped:
-                    q = q * c
-                q = q - g[k] * half_dt
-                p[k] = q
-                x[k] = x[k] + q * dt_over_m
-        # the evaluation, as evaluate's diagonal quadratic
-        for k in range(lo, hi):
-            g[k] = x[k] * FP[a0 + k]
-        for k in range(lo, hi):
-            scr[k - lo] = x[k] * g[k]
-        scr[pxg + j] = _halve(scr, 0, w)
+            _qd_pairs(VERLET, damped, has_b, FP, a0, x, g, p, lr, mu, c, half_dt, dt_over_m, lo, h, scr, r)
+        if w % 2:
+            a1, b1, c1, d1 = _qd_coordinate(method, damped, has_b, FP, a0, x, g, p, lr, mu, c, half_dt, dt_over_m,
+                                            lo + 2 * h)
+            scr[sxg + h] = a1
+            scr[sxb + h] = b1
+            scr[spp + h] = c1
+            scr[sgg + h] = d1
+        n = h + w % 2
+        scr[pxg + j] = _halve(scr, sxg, n)
         if has_b:
-            for k in range(lo, hi):
-                scr[k - lo] = x[k] * FP[2 + k]
-            scr[pxb + j] = _halve(scr, 0, w)
-            for k in range(lo, hi):
-                g[k] = g[k] + FP[2 + k]
-        # after it: Verlet's second kick, the kinetic terms, the friction; the gradient's squares
-        if method == VERLET:
-            half_dt = C[3, i]
-            for k in range(lo, hi):
-                p[k] = p[k] - g[k] * half_dt
+            scr[pxb + j] = _halve(scr, sxb, n)
         if method != GD:
-            for k in range(lo, hi):
-                scr[k - lo] = p[k] * p[k]
-            scr[pk + j] = _halve(scr, 0, w)
-            if method == VERLET and damped:
-                c = C[0, i]
-                for k in range(lo, hi):
-                    p[k] = p[k] * c
-        for k in range(lo, hi):
-            scr[k - lo] = g[k] * g[k]
-        scr[pg + j] = _halve(scr, 0, w)
+            scr[ppp + j] = _halve(scr, spp, n)
+        scr[pgg + j] = _halve(scr, sgg, n)
     value = 0.5 * _halve(scr, pxg, nb)
     if has_b:
         value += _halve(scr, pxb, nb)
     if FP[0] != 0.0:
         value = value + FP[0]
-    GSQ[i] = _halve(scr, pg, nb)
+    GSQ[i] = _halve(scr, pgg, nb)
     if method == HEAVY_BALL or method == NESTEROV:
-        K[i] = _halve(scr, pk, nb) * C[3, i]
+        K[i] = _halve(scr, ppp, nb) * C[3, i]
     elif method == VERLET:
-        K[i] = _halve(scr, pk, nb) * C[5, i]
+        K[i] = _halve(scr, ppp, nb) * C[5, i]
         if damped:
             D[i] = D[i] + C[1, i] * K[i]
             K[i] = K[i] * C[2, i]

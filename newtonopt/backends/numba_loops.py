@@ -385,13 +385,11 @@ def _particle(method, damped, kind, FP, IP, M, X, G, P, V, K, D, GSQ, C, i, scr)
         D[i] = D[i] + C[2, i] * K[i]
     elif damped:
         D[i] = D[i] + C[1, i] * K[i]
-    if kind == QUAD_DIAG:  # separable: the whole step in one pass, block by block
-        if X.shape[1] == 1:  # one particle: contiguous 1-D views (no copy), so the loops are vectorized
-            V[i] = _quad_diag_step(method, damped, FP, X.reshape(dim), G.reshape(dim), P.reshape(P.size), K, D,
-                                   GSQ, C, i, scr)
-        else:
-            V[i] = _quad_diag_step(method, damped, FP, X[:, i], G[:, i], P[:, i] if P.shape[1] > 0 else P[0],
-                                   K, D, GSQ, C, i, scr)
+    if kind == QUAD_DIAG and X.shape[1] == 1:  # separable: the whole step in one pass, block by block
+        # one particle: contiguous 1-D views (no copy). (Ensembles take the general route: a second
+        # specialization for strided columns would double this part's compile time.)
+        V[i] = _quad_diag_step(method, damped, FP, X.reshape(dim), G.reshape(dim), P.reshape(P.size), K, D, GSQ,
+                               C, i, scr)
         return
     _before(method, damped, X, G, P, C, i, 0, dim)
     if method == HEAVY_BALL or method == NESTEROV:
@@ -449,7 +447,7 @@ def _kick(P, G, C, i, lo, hi):
         P[k, i] = P[k, i] - G[k, i] * half_dt
 
 
-@numba.njit(inline='always', **_JIT)
+@numba.njit(**_JIT)
 def _qd_coordinate(method, damped, has_b, FP, a0, x, g, p, lr, mu, c, half_dt, dt_over_m, k):
     """Coordinate k's step on a diagonal quadratic: the rule, the gradient, then the terms of the four
     sums (x·∇V before b is added, x·b, p² — or v² — and ∇V²), each operation as in the separate passes."""
@@ -490,7 +488,7 @@ def _qd_coordinate(method, damped, has_b, FP, a0, x, g, p, lr, mu, c, half_dt, d
     return xg, xb, pp, gk * gk
 
 
-@numba.njit(inline='always', **_JIT)
+@numba.njit(**_JIT)
 def _qd_pairs(method, damped, has_b, FP, a0, x, g, p, lr, mu, c, half_dt, dt_over_m, lo, h, scr, r):
     """Coordinates lo + q and lo + q + h for q < h, their four terms added pairwise into ``scr``'s four
     regions of ``r`` places (the fold's first level)."""

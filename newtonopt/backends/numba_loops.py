@@ -54,6 +54,9 @@ MAX_EXACT_POWER = 64
 #: The fold's block (newtonopt.core.reductions.BLOCK, checked at import: a constant here, so that the
 #: compiled code, cached on disk, cannot disagree with it).
 BLOCK = 1 << 16
+#: One particle of a diagonal quadratic with at least this many coordinates takes the one-pass route
+#: (_quad_diag_step); below, its bookkeeping costs more than the passes it saves.
+ONE_PASS_MIN_DIM = 1024
 
 
 @numba.njit(**_JIT)
@@ -385,7 +388,7 @@ def _particle(method, damped, kind, FP, IP, M, X, G, P, V, K, D, GSQ, C, i, scr)
         D[i] = D[i] + C[2, i] * K[i]
     elif damped:
         D[i] = D[i] + C[1, i] * K[i]
-    if kind == QUAD_DIAG and X.shape[1] == 1:  # separable: the whole step in one pass, block by block
+    if kind == QUAD_DIAG and X.shape[1] == 1 and dim >= ONE_PASS_MIN_DIM:  # separable: one pass, by blocks
         # one particle: contiguous 1-D views (no copy). (Ensembles take the general route: a second
         # specialization for strided columns would double this part's compile time.)
         V[i] = _quad_diag_step(method, damped, FP, X.reshape(dim), G.reshape(dim), P.reshape(P.size), K, D, GSQ,
@@ -658,7 +661,7 @@ def _sweep_parallel(method, damped, kind, FP, IP, M, X, G, P, V, K, D, GSQ, C, L
     return n_done
 
 
-@numba.njit(**_JIT)
+@numba.njit(inline='always', **_JIT)
 def _tick(T, DT, RT, row):
     """Advance the clocks by one step (t ← t + dt), recording them in row ``row`` if it is one."""
     for j in range(T.shape[0]):
@@ -689,8 +692,11 @@ def run_block(method, damped, kind, FP, IP, M, X, G, P, V, K, D, GSQ, T, DT, C, 
         if k == next_record and rows < capacity:
             row = rows
             RSTEP[row] = k
-        n_done = _sweep(method, damped, kind, FP, IP, M, X, G, P, V, K, D, GSQ, C, LO, HI, gtol2, CONV, DIV,
-                        SNAPX, SNAPV, SNAPG, k, row, RV, RK, RD, RG, RX, RP, scr, 0, n)
+        n_done = 0
+        for i in range(n):  # as _sweep, written out: a call passing ~30 arrays costs ~50 ns a step
+            _particle(method, damped, kind, FP, IP, M, X, G, P, V, K, D, GSQ, C, i, scr)
+            n_done += _watch_and_record(method, k, i, X, P, V, K, D, GSQ, C, LO, HI, gtol2, CONV, DIV, SNAPX,
+                                        SNAPV, SNAPG, row, RV, RK, RD, RG, RX, RP)
         _tick(T, DT, RT, row)
         if row >= 0:
             rows += 1

@@ -16,11 +16,15 @@ import numba
 import numpy as np
 
 from .. import formula as _formula
+from ..core.reductions import BLOCK
 from ..integrators import GradientDescent, HeavyBall, Nesterov, VelocityVerlet
 from ..potential import ExpressionPotential
 from ..potentials import Beale, DoubleWell, Himmelblau, LennardJones, MullerBrown, Quadratic, Rastrigin, Rosenbrock
 from ..potentials.chemistry import _MB_A, _MB_X, _MB_Y, _MB_a, _MB_b, _MB_c
 from . import numba_loops as L
+
+if L.BLOCK != BLOCK:  # the compiled fold keeps its own copy of the block size
+    raise ImportError(f"numba_loops.BLOCK = {L.BLOCK} but newtonopt.core.reductions.BLOCK = {BLOCK}")
 
 #: Library potentials the compiled evaluator knows (exact classes: a subclass may change the formula).
 POTENTIALS = (Quadratic, Rosenbrock, Himmelblau, Beale, MullerBrown, LennardJones, DoubleWell, Rastrigin,
@@ -189,7 +193,10 @@ class CompiledRun:
         self.SNAPV = np.empty(self.n) if ensemble else _EMPTY_F
         self.SNAPG = np.empty(self.n) if ensemble else _EMPTY_F
         self.workers = max(1, min(int(workers), self.n))
-        self.SCR = np.empty((self.workers, max(scratch, dim, 1)))
+        # Scratch per thread: the evaluator's, the fold's (one place a coordinate) and the block sums of
+        # the one-pass diagonal quadratic; rows padded apart so that two threads never share a cache line.
+        need = max(scratch, dim, 1) + 4 * (min(dim, L.BLOCK) // 2 + 1) + 4 * (dim // L.BLOCK + 1)
+        self.SCR = np.empty((self.workers, (need + 7) // 8 * 8 + 8))
         self.record_x = record in ("all", "final")
         self.record_p = self.record_x and self.method != L.GD
         self.rows_cap = 0

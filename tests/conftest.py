@@ -1,7 +1,13 @@
+import multiprocessing
+
 import numpy as np
 import pytest
 
 from newtonopt.potentials import Quadratic
+
+# JAX and torch start threads when imported, and forking a process that has threads can deadlock
+# (Python warns so). The few tests with process pools (sweep, docs/scale.md) therefore spawn theirs.
+multiprocessing.set_start_method("spawn", force=True)
 
 
 @pytest.fixture

@@ -491,6 +491,17 @@ def simulate(potential: Potential, integrator: Integrator, x0, n_steps: int = 10
         watch = _Watch(state, gtol)
         recorder.record(state)
         status, message = None, ""
+
+        def stop_reason(k: int, finished: bool) -> tuple | None:
+            """(status, message) when the run ends after step k, else None; one rule for both loops."""
+            if finished:
+                return ("diverged" if (watch.diverged_step >= 0).any() else "converged"), message
+            if callback is not None and callback(state):
+                return "stopped", f"stopped by the callback at step {k}"
+            if ctrl_c.requested:
+                return "interrupted", f"interrupted by Ctrl-C after step {k}"
+            return None
+
         k = first  # the step being taken: the state is consistent (resumable) when state.step == k
         try:
             if gtol is not None and watch.check(state):
@@ -507,14 +518,9 @@ def simulate(potential: Potential, integrator: Integrator, x0, n_steps: int = 10
                     k, next_record, finished = run.advance(k, steps, every, next_record)
                     if run.rows:
                         recorder.record_rows(run.rows_block(), run.rows)
-                    if finished:
-                        status = "diverged" if (watch.diverged_step >= 0).any() else "converged"
-                        break
-                    if callback is not None and callback(state):
-                        status, message = "stopped", f"stopped by the callback at step {k}"
-                        break
-                    if ctrl_c.requested:
-                        status, message = "interrupted", f"interrupted by Ctrl-C after step {k}"
+                    ended = stop_reason(k, finished)
+                    if ended is not None:
+                        status, message = ended
                         break
             for k in range(first + 1, first + n_steps + 1 if status is None and compiled is None else first + 1):
                 if scheduled:  # hyperparameters of this step, from their schedules
@@ -527,15 +533,11 @@ def simulate(potential: Potential, integrator: Integrator, x0, n_steps: int = 10
                 if k == next_record:
                     record_row(state)
                     next_record += every
-                if finished:
-                    status = "diverged" if (watch.diverged_step >= 0).any() else "converged"
-                    break
-                if callback is not None and callback(state):
-                    status, message = "stopped", f"stopped by the callback at step {k}"
-                    break
-                if ctrl_c.requested:
-                    status, message = "interrupted", f"interrupted by Ctrl-C after step {k}"
-                    break
+                if finished or callback is not None or ctrl_c.requested:
+                    ended = stop_reason(k, finished)
+                    if ended is not None:
+                        status, message = ended
+                        break
         except KeyboardInterrupt:
             status = "interrupted"
             message = (f"interrupted after step {state.step} (KeyboardInterrupt)" if state.step == k else

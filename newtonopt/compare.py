@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from ._validation import _describe, as_int, positive
+from .conjugate_gradient import linear_cg
 from .integrators.base import Integrator
 from .integrators.registry import find_method
 from .potential import Potential
@@ -25,11 +26,16 @@ from .tuning import tune as tune_method
 # A particle "reached" a known minimizer when it ends within this distance of it, relative to 1 + ‖x*‖.
 REACHED_TOLERANCE = 1e-3
 
+#: The names under which compare runs linear conjugate gradient (quadratics only).
+LINEAR_CG_NAMES = ("linear-cg", "linear cg", "linear_cg")
+
 COLUMNS = ("method", "status", "steps", "grad_evals", "value_evals", "final_V", "V_minus_Vstar", "distance",
            "grad_norm", "seconds", "params", "tuned", "tuning_grad_evals")
 
 
 def _label_of(method) -> str:
+    if isinstance(method, tuple):
+        return method[0]
     return method if isinstance(method, str) else type(method).__name__
 
 
@@ -50,8 +56,11 @@ def _normalise(methods) -> dict:
     if not items:
         raise ValueError("methods must name at least one method, got an empty collection")
     for label, m in items.items():
-        if not isinstance(m, (Integrator, str)):
-            raise TypeError(f"method {label!r} must be a newtonopt Integrator or a scipy method name such as 'CG', "
+        scipy_with_options = (isinstance(m, tuple) and len(m) == 2 and isinstance(m[0], str)
+                              and isinstance(m[1], Mapping))
+        if not (isinstance(m, (Integrator, str)) or scipy_with_options):
+            raise TypeError(f"method {label!r} must be a newtonopt Integrator, a scipy method name such as 'CG' "
+                            f"(or a pair ('CG', {{'c2': 0.01}}) with scipy options), or 'linear-cg', "
                             f"got {_describe(m)}")
     return items
 
@@ -147,6 +156,10 @@ def _fmt(value, key) -> str:
 
 
 def _run(potential, method, x0, n_steps, gtol, record, every):
+    if isinstance(method, str) and method.strip().lower() in LINEAR_CG_NAMES:
+        return linear_cg(potential, x0, gtol=gtol, maxiter=n_steps)
+    if isinstance(method, tuple):  # a scipy method with its options
+        return scipy_minimize(potential, x0, method[0], gtol=gtol, maxiter=n_steps, **dict(method[1]))
     if isinstance(method, str):
         return scipy_minimize(potential, x0, method, gtol=gtol, maxiter=n_steps)
     return simulate(potential, method, x0, n_steps, gtol=gtol, record=record, every=every)
@@ -166,7 +179,10 @@ def _distance_row(potential, x_final, values):
 
 def _tuning_columns(method, result) -> dict:
     """The parameters a method ran with and, when it was tuned, the gradient evaluations its tuning spent."""
-    params = {} if isinstance(method, str) else {k: v for k, v in method.params().items() if np.ndim(v) == 0}
+    if isinstance(method, (str, tuple)):
+        params = dict(method[1]) if isinstance(method, tuple) else {}
+    else:
+        params = {k: v for k, v in method.params().items() if np.ndim(v) == 0}
     return {"params": {k: (float(v) if isinstance(v, (float, np.floating)) else v) for k, v in params.items()},
             "tuned": result is not None, "tuning_grad_evals": None if result is None else result.counts["gradient"]}
 
@@ -179,9 +195,11 @@ def compare(potential: Potential, methods, x0, *, n_steps: int = 10_000, gtol: f
     ----------
     potential : Potential
     methods : mapping label → method, or list of methods
-        Each method is a newtonopt integrator (``HeavyBall(1e-3, 0.9)``) or the
+        Each method is a newtonopt integrator (``HeavyBall(1e-3, 0.9)``), the
         name of a ``scipy.optimize.minimize`` method (``"CG"``, ``"BFGS"``,
-        ``"L-BFGS-B"``, ``"Newton-CG"``).
+        ``"L-BFGS-B"``, ``"Newton-CG"``), such a name with scipy options
+        (``("CG", {"c2": 0.01})``), or ``"linear-cg"``: linear conjugate gradient,
+        the reference on a Quadratic (:func:`newtonopt.conjugate_gradient.linear_cg`).
     x0 : array_like, shape (dim,) or (n, dim)
         The common start; with an ensemble each row aggregates over particles
         (median steps to tolerance among converged particles, fraction
@@ -221,7 +239,7 @@ def compare(potential: Potential, methods, x0, *, n_steps: int = 10_000, gtol: f
     if tune is not None:
         budget = as_int("tune", tune, low=1)
         for label, method in items.items():
-            space = None if isinstance(method, str) else find_method(method).space
+            space = None if isinstance(method, (str, tuple)) else find_method(method).space
             if space is None:
                 continue
             result = tune_method(type(method), potential, start, space, budget=budget, seed=seed,
@@ -246,7 +264,7 @@ def compare(potential: Potential, methods, x0, *, n_steps: int = 10_000, gtol: f
             continue
         t0 = time.perf_counter()
         flat = start.reshape(-1, potential.dim)
-        if isinstance(method, str):
+        if isinstance(method, (str, tuple)):
             runs = [_run(potential, method, xi, n_steps, gtol, record, every) for xi in flat]
             trajectories[label] = runs
             steps = np.array([r.n_steps for r in runs])

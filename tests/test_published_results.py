@@ -70,3 +70,34 @@ def test_sgd_covariance_matches_monte_carlo():
     cont = sgd_stationary_covariance(A, C, lr, S, continuous=True)
     gap = np.abs(np.diag(cont) - np.diag(sigma)) / np.diag(sigma)
     assert 0.1 * lr * np.diag(A).min() < gap.max() < 2 * lr * np.diag(A).max()
+
+
+def test_boltzmann_density_of_a_harmonic_well_is_gaussian():
+    """V = kx²/2 at temperature T: p(x) = N(0, T/k) (equipartition)."""
+    from scipy.stats import norm
+
+    from newtonopt.analysis import boltzmann
+
+    k, T = 4.0, 0.5
+    x = np.linspace(-4.0, 4.0, 4001)
+    p, _ = boltzmann(Quadratic([k]), T, [x])
+    np.testing.assert_allclose(p, norm.pdf(x, scale=np.sqrt(T / k)), rtol=1e-6, atol=1e-12)
+
+
+def test_boltzmann_weight_of_a_basin_matches_quadrature():
+    """The share of the deeper well of a tilted double well, against scipy.integrate.quad."""
+    from scipy.integrate import quad
+
+    from newtonopt.analysis import boltzmann
+
+    V = no.Potential.from_expression("(x**2 - 1)**2 + 0.3*x")
+    T = 0.4
+    x = np.linspace(-3.0, 3.0, 6001)
+    p, _ = boltzmann(V, T, [x])
+    from scipy.integrate import trapezoid
+
+    left = trapezoid(np.where(x < 0, p, 0.0), x)
+    f = lambda s: np.exp(-((s * s - 1) ** 2 + 0.3 * s) / T)  # noqa: E731
+    expected = quad(f, -3, 0)[0] / quad(f, -3, 3)[0]
+    assert left == pytest.approx(expected, abs=2e-4)
+    assert V.counts["value"] == 0  # a diagnostic: nothing charged

@@ -18,7 +18,8 @@ Limits, each stated in its error message: at most :data:`MAX_LENGTH` characters,
 :data:`MAX_VARIABLES` variables, every number and every constant sub-expression finite in
 float64 (so ``10**10**8`` or ``x**10**10**10`` are refused rather than computed), and only
 ASCII characters. Every step is linear in the length of the text and iterative (no recursion), so
-a formula of any length up to the limit is answered within milliseconds.
+a formula of any length up to the limit is answered in well under a second (0.5 s of CPU for the
+worst 10⁵-character inputs measured).
 
 Derivatives are symbolic and exact: reverse-mode differentiation of the expression graph, built
 lazily, gives every partial derivative in one sweep with shared sub-expressions; the Hessian is

@@ -23,7 +23,7 @@ from ._io import block_rows, check_state
 from ._validation import _describe, as_int, positive
 from .backends import check_backend
 from .backends import select as select_backend
-from .integrators.base import Integrator, State
+from .integrators.base import Integrator, State, saved_entries
 from .potential import Potential
 from .trajectory import RecordSink, Trajectory
 
@@ -622,22 +622,17 @@ def _check_resume(potential: Potential, integrator: Integrator, traj: Trajectory
 
 
 def _state_shapes(integrator: Integrator, x: np.ndarray) -> dict:
-    """The shape of each of the integrator's state fields for positions like ``x``.
+    """The shape of each saved entry of the integrator's memory for positions like ``x``.
 
-    Found by setting up a probe with one coordinate per particle (so it costs one value per
-    particle): a field shaped like the probe's positions is per coordinate, one shaped like
-    its particles is per particle, anything else has a fixed shape.
+    Found from the memory of a probe with one coordinate per particle (so it costs one value per
+    particle): an entry shaped like the probe's positions is per coordinate, one shaped like its
+    particles is per particle, anything else has a fixed shape.
     """
-    particles = x.shape[:-1]
-    probe_x = np.zeros(particles + (1,), dtype=x.dtype)
-    probe = State(probe_x, np.zeros_like(probe_x), np.zeros(particles) if particles else np.float64(0.0))
-    try:
-        integrator._setup(probe)
-    except Exception:  # pragma: no cover - a method whose setup needs more: the generic checks stand
-        return {}
+    probe_x = np.zeros(x.shape[:-1] + (1,), dtype=x.dtype)
+    memory = integrator.init_memory(probe_x)
     shapes = {}
-    for name in integrator.state_fields:
-        shape = np.shape(getattr(probe, name, None))
+    for name in saved_entries(memory):
+        shape = np.shape(getattr(memory, name))
         shapes[name] = x.shape if shape == probe_x.shape else shape
     return shapes
 

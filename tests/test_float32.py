@@ -72,8 +72,15 @@ def test_every_buffer_of_a_float32_state_is_float32(name):
     integrator = INTEGRATORS[name]()
     state = integrator.init(V, prepare_start(V, X0.astype(np.float32)))
     integrator.step(V, state)
-    # Arrays with the positions' shape are the step's working buffers; only the thermostats' normals,
-    # drawn in float64 before they are scaled into a float32 kick, are allowed to differ.
-    wide = [key for key, value in vars(state).items()
-            if isinstance(value, np.ndarray) and value.shape == X0.shape and value.dtype != np.float32]
-    assert wide == (["xi"] if name in STOCHASTIC else [])
+    # Arrays with the positions' shape are the run's arrays (the state's, the method's memory) and
+    # the backend's working buffers (the evaluator's scratch, the displacement); only the thermostats'
+    # normals, drawn in float64 before they are scaled into a float32 kick, are allowed to differ.
+    arrays = {**vars(state), **{f"memory.{k}": v for k, v in vars(state.memory).items()}}
+    for i, scratch in enumerate(a for pool in state.evaluator._pool.values() for a in pool):
+        arrays[f"scratch{i}"] = scratch
+    if state._dx is not None:
+        arrays["dx"] = state._dx.array
+    shaped = [key for key, value in arrays.items() if isinstance(value, np.ndarray) and value.shape == X0.shape]
+    assert {"x", "grad"} <= set(shaped)
+    wide = [key for key in shaped if arrays[key].dtype != np.float32]
+    assert wide == (["memory.xi"] if name in STOCHASTIC else [])

@@ -118,16 +118,18 @@ def unsupported(potential, integrator, x_dtype) -> str | None:
 
 
 def encode_method(integrator, state, particles: tuple):
-    """``(method, damped, C)``: the method's code and its coefficients per particle, read off the State."""
+    """``(method, damped, C)``: the method's code and its coefficients per particle, from the coefficients
+    the method derived (so none is derived twice), with the products its rule forms written as it writes them."""
     method = METHODS[type(integrator)]
+    c = state.coefficients
     if method == L.GD:
-        rows = [state.lr]
+        rows = [c.lr]
     elif method in (L.HEAVY_BALL, L.NESTEROV):
-        rows = [state.lr, state.mu, state.friction_loss, state.half_lr, -np.asarray(state.dt_b)]
+        rows = [c.lr, c.momentum, 1.0 - c.momentum * c.momentum, 0.5 * c.lr, -np.asarray(c.dt)]
     else:
-        rows = [state.c, state.half_loss, state.c2, state.half_dt, state.dt_over_m, state.half_inv_m]
+        rows = [c.damping, 1.0 - c.damping * c.damping, c.damping * c.damping, c.half_dt, c.dt_over_m, c.half_inv_m]
     C = np.stack([_per_particle(r, particles) for r in rows])
-    return method, bool(getattr(state, "damped", False)), C
+    return method, bool(getattr(c, "damped", False)), C
 
 
 def _per_particle(value, particles: tuple) -> np.ndarray:
@@ -181,8 +183,8 @@ class CompiledRun:
         self.GSQ = self._scalars(state.grad_sq())
         self.per_particle_clock = np.ndim(state.t) > 0
         self.T = self._scalars(state.t) if self.per_particle_clock else np.array([float(state.t)])
-        self.DT = _per_particle(state.dt, self.particles) if self.per_particle_clock else np.array(
-            [float(state.dt)])
+        dt = state.coefficients.dt
+        self.DT = _per_particle(dt, self.particles) if self.per_particle_clock else np.array([float(dt)])
         self.LO = _per_particle(watch.lo, self.particles)
         self.HI = _per_particle(watch.hi, self.particles)
         self.gtol2 = -np.inf if watch.gtol2 is None else float(watch.gtol2)
@@ -205,10 +207,9 @@ class CompiledRun:
 
     def _columns(self, name: str) -> np.ndarray:
         """The State's array ``name`` as a (dim, n) C-contiguous view (Fortran-ordered ensembles)."""
-        a = getattr(self.state, name)
+        a = getattr(self.state, name) if name in ("x", "grad") else getattr(self.state.memory, name)
         if a.ndim > 1 and not a.flags.f_contiguous:
-            a = np.asfortranarray(a)
-            setattr(self.state, name, a)
+            raise ValueError(f"the compiled backend needs {name} in Fortran order (contiguous columns)")
         view = a.reshape(a.shape[-1], 1) if a.ndim == 1 else a.reshape(-1, a.shape[-1], order="F").T
         assert np.shares_memory(view, a) and view.flags.c_contiguous
         return view

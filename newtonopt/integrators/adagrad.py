@@ -2,11 +2,31 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from .._validation import nonnegative, positive
-from ._adaptive import move_and_book, with_weight_decay
-from .base import Integrator, State, particle_parameter, particle_scalar
+from ..core.expressions import per_particle_operand, sqrt
+from ..potential import Potential
+from ._adaptive import decayed_gradient, move_and_book
+from .base import Fields, Integrator, State, per_particle
+
+
+@dataclasses.dataclass
+class AdagradMemory:
+    sum: np.ndarray  # Σ g², per coordinate
+    count: int       # steps taken
+
+
+@dataclasses.dataclass(frozen=True)
+class AdagradCoefficients:
+    lr: float | np.ndarray
+    lr_decay: float | np.ndarray
+    eps: float | np.ndarray
+    weight_decay: float | np.ndarray
+    decays: bool  # weight_decay ≠ 0 somewhere
+    dt: float | np.ndarray
 
 
 class Adagrad(Integrator):
@@ -43,7 +63,6 @@ class Adagrad(Integrator):
     """
 
     order = 1
-    state_fields = ("sum", "count")
 
     def __init__(self, lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0, eps=1e-10):
         self.lr = positive("lr", lr)
@@ -60,36 +79,24 @@ class Adagrad(Integrator):
         return {"lr": self.lr, "lr_decay": self.lr_decay, "weight_decay": self.weight_decay,
                 "initial_accumulator_value": self.initial_accumulator_value, "eps": self.eps}
 
-    def _setup(self, state: State) -> None:
-        shape = state.particle_shape
-        init = particle_parameter(self.initial_accumulator_value, shape, state.x.dtype, "initial_accumulator_value")
-        state.sum = np.zeros_like(state.x)
-        np.add(state.sum, init, out=state.sum)
-        state.count = 0
-        state.delta = np.empty_like(state.x)
-        state.tmp = np.empty_like(state.x)
-        state.decayed = np.empty_like(state.x)
+    def init_memory(self, x: np.ndarray) -> AdagradMemory:
+        start = per_particle("initial_accumulator_value", self.initial_accumulator_value, x.shape[:-1])
+        total = np.zeros_like(x)
+        total += per_particle_operand(start, total)
+        return AdagradMemory(sum=total, count=0)
 
-    def _configure(self, state: State) -> None:
-        shape, dtype = state.particle_shape, state.x.dtype
-        state.lr_s = np.asarray(particle_scalar(self.lr, shape, "lr"))
-        state.decay_s = np.asarray(particle_scalar(self.lr_decay, shape, "lr_decay"))
-        state.eps = particle_parameter(self.eps, shape, dtype, "eps")
-        state.weight_decay = particle_parameter(self.weight_decay, shape, dtype, "weight_decay")
-        state.dt = particle_scalar(self.lr, shape, "lr")
+    def coefficients(self, particles: tuple, dtype) -> AdagradCoefficients:
+        return AdagradCoefficients(lr=per_particle("lr", self.lr, particles),
+                                   lr_decay=per_particle("lr_decay", self.lr_decay, particles),
+                                   eps=per_particle("eps", self.eps, particles),
+                                   weight_decay=per_particle("weight_decay", self.weight_decay, particles),
+                                   decays=bool(np.any(self.weight_decay)), dt=per_particle("lr", self.lr, particles))
 
-    def step(self, potential, state: State) -> None:
-        g = with_weight_decay(state, self.weight_decay)
-        state.count += 1
-        clr = state.lr_s / (1.0 + (state.count - 1) * state.decay_s)
-        neg_clr = particle_parameter(-clr if clr.ndim else -float(clr), state.particle_shape, state.x.dtype, "lr")
-        s, tmp, delta = state.sum, state.tmp, state.delta
-        np.multiply(g, g, out=tmp)
-        np.add(s, tmp, out=s)
-        np.sqrt(s, out=tmp)
-        np.add(tmp, state.eps, out=tmp)
-        np.divide(g, tmp, out=delta)
-        np.multiply(delta, neg_clr, out=delta)
-        move_and_book(state, delta)
-        state.value = potential.evaluate_into(state.x, state.grad)
-        state.t = state.t + state.dt
+    def update(self, c: AdagradCoefficients, s: State, f: Fields, potential: Potential) -> None:
+        g = decayed_gradient(f, c.weight_decay, c.decays)      # g = ∇V(x) + λ·x
+        s.memory.count += 1
+        clr = c.lr / (1.0 + (s.memory.count - 1) * c.lr_decay)  # lr/(1 + (k − 1)·decay)
+        f.sum += g * g                                          # Σ ← Σ + g²
+        move_and_book(s, f, -clr * (g / (sqrt(f.sum) + c.eps)))  # x ← x − clr·g/(√Σ + ε)
+        s.evaluate(potential)
+        s.t += c.dt

@@ -2,12 +2,35 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from .._validation import fraction, nonnegative, positive
 from ..core.elementary import integer_power
-from ._adaptive import move_and_book, with_weight_decay
-from .base import Integrator, State, particle_parameter, particle_scalar
+from ..core.expressions import maximum, sqrt
+from ..potential import Potential
+from ._adaptive import decayed_gradient, move_and_book
+from .base import Fields, Integrator, State, per_particle
+
+
+@dataclasses.dataclass
+class AdamMemory:
+    m: np.ndarray     # first moment (the momentum), per coordinate
+    v: np.ndarray     # second moment (the diagonal mass), per coordinate
+    vmax: np.ndarray  # the largest v so far (AMSGrad; empty otherwise)
+    count: int        # steps taken: k in the bias corrections
+
+
+@dataclasses.dataclass(frozen=True)
+class AdamCoefficients:
+    lr: float | np.ndarray
+    beta1: float | np.ndarray
+    beta2: float | np.ndarray
+    eps: float | np.ndarray
+    weight_decay: float | np.ndarray
+    decays: bool
+    dt: float | np.ndarray
 
 
 class Adam(Integrator):
@@ -46,7 +69,6 @@ class Adam(Integrator):
     """
 
     order = 1
-    state_fields = ("m", "v", "vmax", "count")
 
     def __init__(self, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False):
         self.lr = positive("lr", lr)
@@ -67,60 +89,33 @@ class Adam(Integrator):
         return {"lr": self.lr, "betas": self.betas, "eps": self.eps, "weight_decay": self.weight_decay,
                 "amsgrad": self.amsgrad}
 
-    def _setup(self, state: State) -> None:
-        state.m = np.zeros_like(state.x)
-        state.v = np.zeros_like(state.x)
-        state.vmax = np.zeros_like(state.x) if self.amsgrad else np.zeros(0)
-        state.count = 0
-        state.delta = np.empty_like(state.x)
-        state.tmp = np.empty_like(state.x)
-        state.decayed = np.empty_like(state.x)
+    def init_memory(self, x: np.ndarray) -> AdamMemory:
+        return AdamMemory(m=np.zeros_like(x), v=np.zeros_like(x),
+                          vmax=np.zeros_like(x) if self.amsgrad else np.zeros(0), count=0)
 
-    def _configure(self, state: State) -> None:
-        shape, dtype = state.particle_shape, state.x.dtype
-        b1, b2 = (np.asarray(particle_scalar(b, shape, "betas")) for b in self.betas)
-        state.b1, state.b2 = b1, b2
-        state.w1 = particle_parameter(1.0 - b1 if b1.ndim else 1.0 - float(b1), shape, dtype, "betas")
-        state.b2_ = particle_parameter(b2 if b2.ndim else float(b2), shape, dtype, "betas")
-        state.w2 = particle_parameter(1.0 - b2 if b2.ndim else 1.0 - float(b2), shape, dtype, "betas")
-        state.lr_s = np.asarray(particle_scalar(self.lr, shape, "lr"))
-        state.eps = particle_parameter(self.eps, shape, dtype, "eps")
-        state.weight_decay = particle_parameter(self.weight_decay, shape, dtype, "weight_decay")
-        state.dt = particle_scalar(self.lr, shape, "lr")
+    def coefficients(self, particles: tuple, dtype) -> AdamCoefficients:
+        return AdamCoefficients(lr=per_particle("lr", self.lr, particles),
+                                beta1=per_particle("betas", self.betas[0], particles),
+                                beta2=per_particle("betas", self.betas[1], particles),
+                                eps=per_particle("eps", self.eps, particles),
+                                weight_decay=per_particle("weight_decay", self.weight_decay, particles),
+                                decays=bool(np.any(self.weight_decay)), dt=per_particle("lr", self.lr, particles))
 
-    def _bias(self, state: State, count: int):
-        # βᵏ by exact products and √ (IEEE), not pow: the same bits on every CPU
-        bc1 = 1.0 - integer_power(state.b1, count)
-        bc2 = 1.0 - integer_power(state.b2, count)
-        step_size = state.lr_s / bc1
-        bc2_sqrt = np.sqrt(bc2)
-        shape = state.particle_shape
-        return (particle_parameter(-step_size if np.ndim(step_size) else -float(step_size), shape, state.x.dtype,
-                                   "lr"),
-                particle_parameter(bc2_sqrt if np.ndim(bc2_sqrt) else float(bc2_sqrt), shape, state.x.dtype,
-                                   "betas"))
-
-    def step(self, potential, state: State) -> None:
-        g = with_weight_decay(state, self.weight_decay)
-        m, v, tmp, delta = state.m, state.v, state.tmp, state.delta
-        state.count += 1
-        np.subtract(g, m, out=tmp)
-        np.multiply(tmp, state.w1, out=tmp)
-        np.add(m, tmp, out=m)
-        np.multiply(v, state.b2_, out=v)
-        np.multiply(g, g, out=tmp)
-        np.multiply(tmp, state.w2, out=tmp)
-        np.add(v, tmp, out=v)
-        neg_step, bc2_sqrt = self._bias(state, state.count)
+    def update(self, c: AdamCoefficients, s: State, f: Fields, potential: Potential) -> None:
+        g = decayed_gradient(f, c.weight_decay, c.decays)          # g = ∇V(x) + λ·x
+        s.memory.count += 1
+        k = s.memory.count
+        f.m += (1.0 - c.beta1) * (g - f.m)                          # m ← β₁·m + (1 − β₁)·g
+        f.v[...] = c.beta2 * f.v + (1.0 - c.beta2) * (g * g)        # v ← β₂·v + (1 − β₂)·g²
+        # bias corrections 1 − βᵏ by exact products (not pow): the same bits on every CPU
+        step_size = c.lr / (1.0 - integer_power(c.beta1, k))        # lr/(1 − β₁ᵏ)
+        root_correction = np.sqrt(1.0 - integer_power(c.beta2, k))  # √(1 − β₂ᵏ)
         if self.amsgrad:
-            np.maximum(state.vmax, v, out=state.vmax)
-            np.sqrt(state.vmax, out=tmp)
+            f.vmax[...] = maximum(f.vmax, f.v)
+            second = f.vmax
         else:
-            np.sqrt(v, out=tmp)
-        np.divide(tmp, bc2_sqrt, out=tmp)
-        np.add(tmp, state.eps, out=tmp)
-        np.divide(m, tmp, out=delta)
-        np.multiply(delta, neg_step, out=delta)
-        move_and_book(state, delta)
-        state.value = potential.evaluate_into(state.x, state.grad)
-        state.t = state.t + state.dt
+            second = f.v
+        # x ← x − lr/(1 − β₁ᵏ) · m / (√v/√(1 − β₂ᵏ) + ε)
+        move_and_book(s, f, -step_size * (f.m / (sqrt(second) / root_correction + c.eps)))
+        s.evaluate(potential)
+        s.t += c.dt

@@ -1,30 +1,68 @@
-"""The state/step protocol every integrator shares.
+"""The protocol every method shares: parameters, coefficients, memory, and the update rule.
 
-An integrator is a small parameter object. ``init(potential, x)`` evaluates the
-potential once at the start and returns a :class:`State` holding every buffer
-the method needs; ``step(potential, state)`` advances the state in place by one
-step with one evaluation of V and ∇V. The run loop (:func:`newtonopt.simulate`)
-owns stopping, recording and the error handling; an integrator only steps.
+A method (an :class:`Integrator`) is a small parameter object written as its formula:
 
-Energy bookkeeping is part of the step: the integrator updates
-``state.kinetic`` (per-particle kinetic energy, ``None`` for first-order
-methods) and adds the energy removed by its friction step to
-``state.dissipated`` (accumulated in float64), so that the ledger
-E_k + D_k = E_0 + ε_k is computed from the friction step itself.
+* ``coefficients(particles, dtype)`` derives, from the hyperparameters, the numbers the rule uses
+  (a frozen dataclass: ``lr``, ``momentum``, ``dt``...; Python floats, or per-particle arrays of
+  the ensemble's shape when a hyperparameter is given per particle);
+* ``init_memory(x)`` returns the method's memory (a dataclass: momenta, moments, adaptive step
+  sizes), from which snapshots and resumption are derived;
+* ``update(c, s, f, potential)`` is the rule, one line per line of the formula. ``f`` holds the
+  run's per-coordinate arrays as :class:`~newtonopt.core.expressions.Field` objects (``f.x``,
+  ``f.grad`` and the memory's arrays by name), whose arithmetic is executed by the run's backend;
+  ``s`` is the :class:`State`, with the per-particle ledger (``s.value``, ``s.kinetic``,
+  ``s.dissipated``), the clock ``s.t``, the memory ``s.memory`` and the reductions ``s.sq_norm``
+  and ``s.dot`` (fixed summation order: the same bits on every CPU); ``s.evaluate(potential)``
+  takes the step's one evaluation of V and ∇V.
 
-Hyperparameters may be arrays with the ensemble's leading shape: particle i then
-runs with its own values in the same vectorized step.
+The run loop (:func:`newtonopt.simulate`) owns stopping, recording and the error handling.
+
+Energy bookkeeping is part of the rule: it sets ``s.kinetic`` (per-particle kinetic energy,
+None for first-order methods) and adds the energy removed by its friction step to
+``s.dissipated`` (float64), so that the ledger E_k + D_k = E_0 + ε_k is computed from the friction
+step itself.
 """
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
-from .._kernels import rowdot, vdot
+from .._kernels import rowdot
 from .._validation import nonnegative, positive
+from ..core.expressions import Field, NumpyEvaluator
 from ..core.limits import ContinuousLimit
 from ..core.schedule import Schedule
 from ..potential import Potential, validate_evaluation
+
+
+class Fields:
+    """The run's per-coordinate arrays as :class:`Field` objects, by name (``f.x``, ``f.grad``, ...).
+
+    A rule assigns *into* a field (``f.x[...] = ...``, ``f.x -= ...``); rebinding one (``f.x = ...``)
+    would detach it from the run's array, which tests/test_methods_protocol.py checks no method does.
+    """
+
+    def __init__(self, evaluator, arrays: dict):
+        for name, array in arrays.items():
+            setattr(self, name, Field(array, evaluator, name))
+
+
+def working(**kwargs):
+    """A memory entry that is rebuilt rather than saved (a noise stream, the buffer its normals are
+    drawn into): snapshots leave it out and resumption makes it afresh with :meth:`Integrator.init_memory`."""
+    return dataclasses.field(metadata={"saved": False}, **kwargs)
+
+
+def saved_entries(memory) -> list:
+    """The names of the entries of ``memory`` that a snapshot keeps."""
+    return [item.name for item in dataclasses.fields(memory) if item.metadata.get("saved", True)]
+
+
+@dataclasses.dataclass
+class NoMemory:
+    """The memory of a method that has none (gradient descent)."""
 
 
 class State:
@@ -42,10 +80,16 @@ class State:
         Kinetic energy per particle (None for first-order methods).
     dissipated : ndarray or float
         Energy removed by friction so far, per particle, float64.
-    t : float
-        Physical time.
+    t : float or ndarray
+        Physical time (per particle when the time step is).
     step : int
         Number of steps taken.
+    memory : dataclass
+        The method's memory (see :meth:`Integrator.init_memory`).
+    coefficients : dataclass
+        The method's coefficients for the current step (see :meth:`Integrator.coefficients`).
+    fields : Fields
+        ``x``, ``grad`` and the memory's per-coordinate arrays as fields.
     """
 
     def __init__(self, x, grad, value):
@@ -57,13 +101,50 @@ class State:
         self.dissipated = np.zeros(shape) if shape else 0.0  # float64 either way
         self.t = 0.0
         self.step = 0
+        self.memory = NoMemory()
+        self.coefficients = None
         if shape:
             self._gsq = np.empty(shape, dtype=x.dtype)
         self._gsq_step = -1
+        self.evaluator = NumpyEvaluator()
+        self.fields = Fields(self.evaluator, {"x": x, "grad": grad})
+        self._dx = None
+
+    def attach(self, memory) -> None:
+        """Keep ``memory`` and give its per-coordinate arrays (shaped like x) to the fields."""
+        self.memory = memory
+        arrays = {"x": self.x, "grad": self.grad}
+        for item in dataclasses.fields(memory):
+            value = getattr(memory, item.name)
+            if isinstance(value, np.ndarray) and value.shape == self.x.shape:
+                arrays[item.name] = value
+        self.fields = Fields(self.evaluator, arrays)
 
     @property
     def particle_shape(self) -> tuple:
         return self.x.shape[:-1]
+
+    def displacement(self, expression) -> Field:
+        """Δx = ``expression``, evaluated into the run's displacement array (kept for the run), as a field:
+        for a rule that needs the step itself (its length, or the force's work along it) before moving."""
+        if self._dx is None:
+            self._dx = Field(np.empty_like(self.x), self.evaluator, "dx")
+        self._dx[...] = expression
+        return self._dx
+
+    def evaluate(self, potential: Potential) -> None:
+        """V and ∇V at the current positions: the step's one evaluation."""
+        self.value = potential.evaluate_into(self.x, self.grad)
+
+    def sq_norm(self, a):
+        """|a|² per particle (a Field or an array shaped like x), in the package's fixed order."""
+        return self.dot(a, a)
+
+    def dot(self, a, b):
+        """a·b per particle (Fields or arrays shaped like x), in the package's fixed order."""
+        a = a.array if isinstance(a, Field) else a
+        b = b.array if isinstance(b, Field) else b
+        return float(rowdot(a, b)) if a.ndim == 1 else rowdot(a, b)
 
     def grad_sq(self):
         """|∇V|² per particle at the current step, computed at most once per step."""
@@ -88,68 +169,33 @@ def _per_particle_arrays(params: dict):
             yield name, value
 
 
-def particle_parameter(value, shape: tuple, dtype, name: str):
-    """A hyperparameter ready to broadcast against arrays of shape ``shape + (dim,)``.
+def per_particle(name: str, value, particles: tuple):
+    """A hyperparameter as a coefficient: a Python float, or a float64 array of the ensemble's shape.
 
-    A scalar becomes a 0-d array of ``dtype``: a ufunc takes it without the
-    conversion a Python float costs on every call (~0.3 µs, measured on a
-    2-element array, where the whole ufunc call costs ~0.5 µs). An array must
-    have the ensemble shape ``shape`` and gets a trailing axis of length one.
+    Raises
+    ------
+    ValueError
+        When an array does not have the ensemble's shape ``particles``.
     """
-    if np.ndim(value) == 0:
-        return np.array(value, dtype=dtype)
-    value = np.asarray(value)
-    if value.shape != shape:
-        raise ValueError(f"{name} has shape {value.shape}, but the ensemble has shape {shape}: "
-                         "a per-particle parameter needs the ensemble's leading shape x0.shape[:-1]")
-    return value.astype(dtype)[..., None]
-
-
-def particle_scalar(value, shape: tuple, name: str):
-    """A hyperparameter for per-particle scalars (shape ``shape``), such as ledger terms."""
     if np.ndim(value) == 0:
         return float(value)
     value = np.asarray(value, dtype=np.float64)
-    if value.shape != shape:
-        raise ValueError(f"{name} has shape {value.shape}, but the ensemble has shape {shape}")
+    if value.shape != particles:
+        raise ValueError(f"{name} has shape {value.shape}, but the ensemble has shape {particles}: a per-particle "
+                         "parameter needs the ensemble's leading shape x0.shape[:-1]")
     return value
-
-
-def book_dissipation(state: State, coeff, energy) -> None:
-    """Add ``coeff * energy`` (per particle) to ``state.dissipated`` without allocating."""
-    if state.x.ndim == 1:
-        state.dissipated += coeff * energy
-    else:
-        buf = state.__dict__.get("_book_buf")
-        if buf is None:
-            buf = state._book_buf = np.empty(state.particle_shape)
-        np.multiply(energy, coeff, out=buf)
-        np.add(state.dissipated, buf, out=state.dissipated)
-
-
-def kinetic_from(state: State, vec, scale, out_attr: str = "kinetic") -> None:
-    """Set ``state.kinetic = scale * |vec|²`` per particle, in place for ensembles."""
-    if state.x.ndim == 1:
-        setattr(state, out_attr, scale * float(vdot(vec, vec)))
-    else:
-        out = getattr(state, out_attr)
-        if out is None:
-            out = np.empty(state.particle_shape, dtype=vec.dtype)
-            setattr(state, out_attr, out)
-        rowdot(vec, vec, out=out)
-        np.multiply(out, scale, out=out)
 
 
 class Integrator:
     """Base class of integrators (optimizers read as equations of motion).
 
-    Subclasses set ``order`` (1: positions only, overdamped; 2: positions and
-    momenta, Newtonian), implement ``_setup(state)`` to allocate their buffers,
-    ``_configure(state)`` to derive from their hyperparameters the per-step
-    coefficients stored on the state (called again whenever a scheduled
-    parameter changes, so it must not touch buffers), ``step(potential,
-    state)``, ``params()`` (the constructor's arguments) and ``time_step``.
-    A step evaluates the potential through :meth:`Potential.evaluate_into`.
+    A method sets ``order`` (1: positions only, overdamped; 2: positions and momenta, Newtonian)
+    and writes, beside its docstring's formula: ``__init__`` (validated hyperparameters),
+    ``params()`` (the constructor's arguments), ``time_step``, ``coefficients(particles, dtype)``,
+    ``init_memory(x)`` (if it has memory) and ``update(c, s, f, potential)`` (see the module's
+    docstring); then one line in :mod:`newtonopt.integrators.registry`. Snapshots, resumption,
+    schedules (a scheduled hyperparameter's coefficients are derived again at each step) and the
+    backends are shared.
 
     Where the method has closed forms on a quadratic whose Hessian eigenvalues lie
     in [μ, L], it defines them as classmethods (None here means "no formula"):
@@ -161,9 +207,6 @@ class Integrator:
     """
 
     order: int = 1
-    #: Names of the State attributes that hold the method's memory (momenta, moments, adaptive
-    #: step sizes...): what a snapshot must keep for a run to be resumed bitwise.
-    state_fields: tuple = ()
     #: True for a method that draws random numbers (it takes a ``seed``).
     stochastic: bool = False
     #: The constructor parameter that sets the step size: what ``stability_limit`` bounds.
@@ -208,9 +251,37 @@ class Integrator:
         state = State(x, grad, value if np.ndim(value) else np.float64(value))
         self._setup(state)
         self.at_step(0)._configure(state)
-        if np.ndim(getattr(state, "dt", 0.0)):  # per-particle time steps: per-particle clocks
-            state.t = np.zeros(np.shape(state.dt))
+        if self.per_particle_clock(state):
+            state.t = np.zeros(state.particle_shape)
         return state
+
+    def per_particle_clock(self, state: State) -> bool:
+        """True when each particle keeps its own time (its time step is its own)."""
+        return np.ndim(getattr(state.coefficients, "dt", 0.0)) > 0
+
+    def init_memory(self, x: np.ndarray):
+        """The method's memory at the start, for positions ``x`` (a dataclass; default: none)."""
+        return NoMemory()
+
+    def initial_kinetic(self, x: np.ndarray):
+        """The kinetic energy at the start: None for a first-order method, zeros (at rest) otherwise."""
+        if self.order == 1:
+            return None
+        shape = x.shape[:-1]
+        return np.zeros(shape, dtype=x.dtype) if shape else np.float64(0.0)
+
+    def coefficients(self, particles: tuple, dtype):
+        """The numbers the rule uses, derived from the hyperparameters (a frozen dataclass)."""
+        raise NotImplementedError
+
+    def update(self, c, s: State, f: Fields, potential: Potential) -> None:  # pragma: no cover - abstract
+        """One step of the rule (see the module's docstring)."""
+        raise NotImplementedError
+
+    @property
+    def state_fields(self) -> tuple:
+        """The names of the memory's entries: what a snapshot keeps beyond x, V, ∇V and the ledger."""
+        return tuple(saved_entries(self.init_memory(np.zeros((1, 1)))))
 
     def snapshot(self, state: State) -> dict:
         """Everything needed to continue the run bitwise (see :meth:`resume`).
@@ -223,8 +294,8 @@ class Integrator:
                 "t": np.array(state.t), "step": np.array(state.step)}
         if state.kinetic is not None:
             snap["kinetic"] = np.array(state.kinetic)
-        for name in self.state_fields:
-            value = getattr(state, name)
+        for name in saved_entries(state.memory):
+            value = getattr(state.memory, name)
             # ascontiguousarray would turn a 0-d array (one particle's memory) into shape (1,)
             keep_layout = isinstance(value, np.ndarray) and value.ndim
             snap[name] = np.ascontiguousarray(value) if keep_layout else np.array(value)
@@ -237,17 +308,19 @@ class Integrator:
         grad = np.array(snap["grad"], dtype=x.dtype, order="F" if x.ndim > 1 else "C")
         value = np.array(snap["value"]) if x.ndim > 1 else np.float64(snap["value"])
         state = State(x, grad, value)
-        self._setup(state)
-        missing = [name for name in self.state_fields if name not in snap]
+        memory = self.init_memory(x)
+        names = saved_entries(memory)
+        missing = [name for name in names if name not in snap]
         if missing:
             raise ValueError(f"the saved state lacks {missing} needed by {type(self).__name__}: "
                              "was it recorded by another method?")
-        for name in self.state_fields:
-            current, saved = getattr(state, name, None), snap[name]
+        for name in names:
+            current, saved = getattr(memory, name), snap[name]
             if isinstance(current, np.ndarray) and current.shape == saved.shape:
                 np.copyto(current, saved)
             else:
-                setattr(state, name, saved.copy() if saved.ndim else saved[()])
+                setattr(memory, name, saved.copy() if saved.ndim else saved[()])
+        state.attach(memory)
         if "kinetic" in snap:
             state.kinetic = np.array(snap["kinetic"]) if x.ndim > 1 else np.float64(snap["kinetic"])
         state.dissipated = np.array(snap["dissipated"], dtype=np.float64) if x.ndim > 1 else np.float64(
@@ -257,11 +330,18 @@ class Integrator:
         state.t = np.array(snap["t"]) if np.ndim(snap["t"]) else float(snap["t"])
         return state
 
-    def _setup(self, state: State) -> None:  # pragma: no cover - abstract
-        raise NotImplementedError
+    def _setup(self, state: State) -> None:
+        """Give the state this method's memory and its kinetic energy at the start."""
+        state.attach(self.init_memory(state.x))
+        state.kinetic = self.initial_kinetic(state.x)
 
     def _configure(self, state: State) -> None:
-        """Store on ``state`` the coefficients derived from the hyperparameters (default: none)."""
+        """Store on ``state`` this method's coefficients (again whenever a scheduled parameter changes)."""
+        state.coefficients = self.coefficients(state.particle_shape, state.x.dtype)
+
+    def step(self, potential: Potential, state: State) -> None:
+        """One step, in place: the rule :meth:`update` with the state's coefficients and fields."""
+        self.update(state.coefficients, state, state.fields, potential)
 
     @property
     def scheduled(self) -> bool:
@@ -275,9 +355,6 @@ class Integrator:
             return self
         values = {k: (v(step) if isinstance(v, Schedule) else v) for k, v in params.items()}
         return type(self)(**values)
-
-    def step(self, potential: Potential, state: State) -> None:  # pragma: no cover - abstract
-        raise NotImplementedError
 
     @property
     def time_step(self):
@@ -316,16 +393,21 @@ class Integrator:
     __hash__ = None
 
 
-class NewtonianIntegrator(Integrator):
-    """Shared parameters and buffers of integrators of m·ẍ = −∇V − γ·ẋ with a momentum p.
+@dataclasses.dataclass
+class Momentum:
+    """The memory of a Newtonian integrator: the momentum p, per coordinate."""
 
-    Subclasses implement ``_configure`` and ``step``; this class holds ``dt``, ``mass`` and
-    ``friction`` (validated, scalars or per-particle arrays), allocates p, a scratch array and the
-    kinetic energy, and reports p as the physical momentum.
+    p: np.ndarray
+
+
+class NewtonianIntegrator(Integrator):
+    """Shared parameters of integrators of m·ẍ = −∇V − γ·ẋ with a momentum p (from rest).
+
+    Holds ``dt``, ``mass`` and ``friction`` (validated, scalars or per-particle arrays); the
+    memory is p; subclasses write ``coefficients`` and ``update``.
     """
 
     order = 2
-    state_fields = ("p",)
     step_parameter = "dt"
 
     def __init__(self, dt, mass=1.0, friction=0.0):
@@ -343,19 +425,17 @@ class NewtonianIntegrator(Integrator):
     def physics(self) -> dict:
         return {"dt": self.dt, "mass": self.mass, "friction": self.friction}
 
+    def init_memory(self, x: np.ndarray) -> Momentum:
+        return Momentum(p=np.zeros_like(x))
+
     def physical_momentum(self, state: State):
-        return state.p.copy()
+        return state.memory.p.copy()
 
     def continuous_limit(self) -> ContinuousLimit:
         """m·ẍ = −∇V − γ·ẋ from rest, with step k at t = k·dt (:func:`newtonopt.flows.newtonian_flow`)."""
         return ContinuousLimit("newtonian_flow", {"mass": _scalar("mass", self.mass),
                                                   "friction": _scalar("friction", self.friction)},
                                _scalar("dt", self.dt))
-
-    def _setup(self, state: State) -> None:
-        state.p = np.zeros_like(state.x)
-        state.delta = np.empty_like(state.x)
-        state.kinetic = np.zeros(state.particle_shape, dtype=state.x.dtype) if state.particle_shape else np.float64(0.0)
 
 
 def _scalar(name: str, value) -> float:

@@ -2,11 +2,33 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
-from .._kernels import rowdot
 from .._validation import _describe, as_int, as_parameter, positive
-from .base import Integrator, State, book_dissipation
+from ..potential import Potential
+from .base import Fields, Integrator, State
+
+
+@dataclasses.dataclass
+class FireMemory:
+    v: np.ndarray             # the velocity (unit mass), per coordinate
+    fire_dt: np.ndarray       # each particle's adaptive time step
+    fire_a: np.ndarray        # each particle's mixing parameter α
+    fire_n: np.ndarray        # each particle's downhill steps since its last reset
+    fire_started: np.ndarray  # False before the first step (nothing to mix then)
+
+
+@dataclasses.dataclass(frozen=True)
+class FireCoefficients:
+    maxstep: float | np.ndarray
+    dtmax: float | np.ndarray
+    Nmin: int
+    finc: float | np.ndarray
+    fdec: float | np.ndarray
+    astart: float | np.ndarray
+    fa: float | np.ndarray
 
 
 def _check_not_above(name: str, value, limit_name: str, limit) -> None:
@@ -72,7 +94,6 @@ class FIRE(Integrator):
 
     order = 2
     step_parameter = "dt"
-    state_fields = ("v", "fire_dt", "fire_a", "fire_n", "fire_started")
 
     def __init__(self, dt=0.1, maxstep=0.2, dtmax=1.0, Nmin=5, finc=1.1, fdec=0.5, astart=0.1, fa=0.99, a=0.1):
         self.dt = positive("dt", dt)
@@ -96,58 +117,47 @@ class FIRE(Integrator):
         return {"dt": self.dt, "maxstep": self.maxstep, "dtmax": self.dtmax, "Nmin": self.Nmin, "finc": self.finc,
                 "fdec": self.fdec, "astart": self.astart, "fa": self.fa, "a": self.a}
 
-    def _setup(self, state: State) -> None:
-        shape = state.particle_shape
-        state.v = np.zeros_like(state.x)
-        state.force = np.empty_like(state.x)
-        state.delta = np.empty_like(state.x)
-        state.fire_dt = np.full(shape, float(np.mean(self.dt)) if np.ndim(self.dt) == 0 else 0.0)
-        if np.ndim(self.dt):
-            state.fire_dt = np.array(self.dt, dtype=np.float64)
-        state.fire_a = np.broadcast_to(np.asarray(self.a, dtype=np.float64), shape).copy()
-        state.fire_n = np.zeros(shape, dtype=np.int64)
-        state.fire_started = np.array(False)
-        state.kinetic = np.zeros(shape) if shape else np.float64(0.0)
+    def init_memory(self, x: np.ndarray) -> FireMemory:
+        shape = x.shape[:-1]
+        dt = np.array(self.dt, dtype=np.float64) if np.ndim(self.dt) else np.full(shape, float(self.dt))
+        return FireMemory(v=np.zeros_like(x), fire_dt=dt,
+                          fire_a=np.broadcast_to(np.asarray(self.a, dtype=np.float64), shape).copy(),
+                          fire_n=np.zeros(shape, dtype=np.int64), fire_started=np.array(False))
 
-    def _configure(self, state: State) -> None:
-        state.dt = state.fire_dt  # the clock advances by each particle's own adaptive step
+    def coefficients(self, particles: tuple, dtype) -> FireCoefficients:
+        return FireCoefficients(maxstep=self.maxstep, dtmax=self.dtmax, Nmin=self.Nmin, finc=self.finc,
+                                fdec=self.fdec, astart=self.astart, fa=self.fa)
+
+    def per_particle_clock(self, state: State) -> bool:
+        return bool(state.particle_shape)  # each particle's clock advances by its own adaptive step
 
     def physical_momentum(self, state: State):
-        return state.v.copy()
+        return state.memory.v.copy()
 
-    def step(self, potential, state: State) -> None:
-        v, f, delta = state.v, state.force, state.delta
-        np.negative(state.grad, out=f)
-        dt, a, n = state.fire_dt, state.fire_a, state.fire_n
-        if state.fire_started:
-            power = np.asarray(rowdot(f, v))
-            f2 = np.asarray(rowdot(f, f))
-            v2 = np.asarray(rowdot(v, v))
-            downhill = power > 0.0
+    def update(self, c: FireCoefficients, s: State, f: Fields, potential: Potential) -> None:
+        m = s.memory
+        dt, a, n = m.fire_dt, m.fire_a, m.fire_n
+        if m.fire_started:
+            power = -s.dot(f.grad, f.v)              # P = F·v
+            f2, v2 = s.sq_norm(f.grad), s.sq_norm(f.v)
+            downhill = np.asarray(power > 0.0)
             with np.errstate(invalid="ignore", divide="ignore"):
                 steer = np.where(downhill, a * np.sqrt(v2) / np.sqrt(np.where(f2 > 0, f2, 1.0)), 0.0)
             keep = np.where(downhill, 1.0 - a, 0.0)
-            np.multiply(v, keep[..., None] if keep.ndim else float(keep), out=v)
-            np.multiply(f, steer[..., None] if steer.ndim else float(steer), out=delta)
-            np.add(v, delta, out=v)
-            # Friction removed K_before − K_after (mixing shrinks |v|; a reset removes all of it).
-            book_dissipation(state, 0.5, v2 - np.asarray(rowdot(v, v)))
-            grow = downhill & (n > self.Nmin)
-            dt[...] = np.where(grow, np.minimum(dt * self.finc, self.dtmax), np.where(downhill, dt, dt * self.fdec))
-            a[...] = np.where(grow, a * self.fa, np.where(downhill, a, self.astart))
+            # v ← (1 − α)·v + α·|v|·F/|F| downhill; v ← 0 uphill (the reset)
+            f.v[...] = keep * f.v - steer * f.grad
+            s.dissipated += 0.5 * (v2 - s.sq_norm(f.v))  # friction removed K_before − K_after
+            grow = downhill & (n > c.Nmin)
+            dt[...] = np.where(grow, np.minimum(dt * c.finc, c.dtmax), np.where(downhill, dt, dt * c.fdec))
+            a[...] = np.where(grow, a * c.fa, np.where(downhill, a, c.astart))
             n[...] = np.where(downhill, n + 1, 0)
-        state.fire_started = np.array(True)
-        dtb = dt[..., None] if dt.ndim else float(dt)
-        np.multiply(f, dtb, out=delta)
-        np.add(v, delta, out=v)  # v ← v + dt·F
-        np.multiply(v, dtb, out=delta)  # Δx = dt·v
-        norm = np.sqrt(np.asarray(rowdot(delta, delta)))
+        m.fire_started = np.array(True)
+        f.v -= dt * f.grad                           # v ← v + dt·F
+        dx = s.displacement(dt * f.v)                # Δx = dt·v, at most maxstep long
+        length = np.sqrt(s.sq_norm(dx))
         with np.errstate(invalid="ignore", divide="ignore"):
-            scale = np.where(norm > self.maxstep, self.maxstep / np.where(norm > 0, norm, 1.0), 1.0)
-        np.multiply(delta, scale[..., None] if scale.ndim else float(scale), out=delta)
-        np.add(state.x, delta, out=state.x)
-        state.value = potential.evaluate_into(state.x, state.grad)
-        state.kinetic = 0.5 * np.asarray(rowdot(v, v))
-        if not state.particle_shape:
-            state.kinetic = np.float64(state.kinetic)
-        state.t = state.t + dt
+            dx *= np.where(length > c.maxstep, c.maxstep / np.where(length > 0, length, 1.0), 1.0)
+        f.x += dx
+        s.evaluate(potential)
+        s.kinetic = 0.5 * s.sq_norm(f.v)             # K = |v|²/2
+        s.t += dt

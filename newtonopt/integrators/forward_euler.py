@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
-from .base import NewtonianIntegrator, State, book_dissipation, kinetic_from, particle_parameter, particle_scalar
+from ..potential import Potential
+from .base import Fields, NewtonianIntegrator, State, per_particle
+
+
+@dataclasses.dataclass(frozen=True)
+class ForwardEulerCoefficients:
+    dt: float | np.ndarray
+    dt_over_m: float | np.ndarray      # dt/m
+    keep: float | np.ndarray           # 1 − dt·γ/m
+    friction_loss: float | np.ndarray  # 2·dt·γ/m: the friction work dt·γ·|p|²/m² as a multiple of K
+    damped: bool
+    half_inv_m: float | np.ndarray     # 1/(2m)
 
 
 class ForwardEuler(NewtonianIntegrator):
@@ -41,31 +54,25 @@ class ForwardEuler(NewtonianIntegrator):
     Integration, 2nd ed., Springer, §I.1.
     """
 
-    def _configure(self, state: State) -> None:
-        shape, dtype = state.particle_shape, state.x.dtype
-        dt = np.asarray(particle_scalar(self.dt, shape, "dt"))
-        mass = np.asarray(particle_scalar(self.mass, shape, "mass"))
-        friction = np.asarray(particle_scalar(self.friction, shape, "friction"))
-        state.dt = particle_scalar(self.dt, shape, "dt")
-        state.dt_over_m = particle_parameter(dt / mass, shape, dtype, "dt")
-        state.dt_b = particle_parameter(dt if dt.ndim else float(dt), shape, dtype, "dt")
-        keep = 1.0 - dt * friction / mass
-        state.keep = particle_parameter(keep if keep.ndim else float(keep), shape, dtype, "friction")
-        # Friction work per step, dt·γ·|p|²/m², as a multiple of K = |p|²/2m.
-        loss = 2.0 * dt * friction / mass
-        state.friction_loss = loss if loss.ndim else float(loss)
-        state.damped = bool(np.any(friction > 0))
-        state.half_inv_m = 0.5 / mass if mass.ndim else 0.5 / float(mass)
+    def coefficients(self, particles: tuple, dtype) -> ForwardEulerCoefficients:
+        dt = np.asarray(per_particle("dt", self.dt, particles))
+        mass = np.asarray(per_particle("mass", self.mass, particles))
+        friction = np.asarray(per_particle("friction", self.friction, particles))
 
-    def step(self, potential, state: State) -> None:
-        p, delta = state.p, state.delta
-        if state.damped:
-            book_dissipation(state, state.friction_loss, state.kinetic)
-        np.multiply(p, state.dt_over_m, out=delta)
-        np.add(state.x, delta, out=state.x)  # drift with the old momentum
-        np.multiply(p, state.keep, out=p)
-        np.multiply(state.grad, state.dt_b, out=delta)
-        np.subtract(p, delta, out=p)  # kick with the old force
-        state.value = potential.evaluate_into(state.x, state.grad)
-        kinetic_from(state, p, state.half_inv_m)
-        state.t = state.t + state.dt
+        def number(a):
+            return a if a.ndim else float(a)
+
+        return ForwardEulerCoefficients(dt=number(dt), dt_over_m=number(dt / mass),
+                                        keep=number(1.0 - dt * friction / mass),
+                                        friction_loss=number(2.0 * dt * friction / mass),
+                                        damped=bool(np.any(friction > 0)), half_inv_m=number(0.5 / mass))
+
+    def update(self, c: ForwardEulerCoefficients, s: State, f: Fields, potential: Potential) -> None:
+        if c.damped:
+            s.dissipated += c.friction_loss * s.kinetic  # friction work over the step, from the old p
+        f.x += c.dt_over_m * f.p         # x⁺ = x + dt·p/m           (the old momentum)
+        f.p *= c.keep                    # p⁺ = (1 − dt·γ/m)·p ...
+        f.p -= c.dt * f.grad             #      ... − dt·∇V(x)        (the old force)
+        s.evaluate(potential)
+        s.kinetic = c.half_inv_m * s.sq_norm(f.p)
+        s.t += c.dt

@@ -2,15 +2,31 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
 
 from .._validation import fraction, positive
+from ..core.expressions import per_particle_operand
 from ..core.limits import ContinuousLimit
 from ..curvature import curvature
 from ..potential import Potential
-from .base import Integrator, State, _scalar, book_dissipation, kinetic_from, particle_parameter, particle_scalar
+from .base import Fields, Integrator, State, _scalar, per_particle
+
+
+@dataclasses.dataclass
+class Velocity:
+    """The memory of the heavy ball: torch's momentum buffer v (the momentum is p = −dt·v)."""
+
+    velocity: np.ndarray
+
+
+@dataclasses.dataclass(frozen=True)
+class HeavyBallCoefficients:
+    lr: float | np.ndarray        # η = dt²/m
+    momentum: float | np.ndarray  # μ = 1 − γ·dt/m
+    dt: float | np.ndarray        # √(lr·m), the clock's step
 
 
 class HeavyBall(Integrator):
@@ -58,7 +74,6 @@ class HeavyBall(Integrator):
     """
 
     order = 2
-    state_fields = ("velocity",)
     stability_limit_label = "(2 + 2μ)/λ_max"
     tuned_params_label = "Polyak's optimum"
 
@@ -150,39 +165,29 @@ class HeavyBall(Integrator):
                     f"(λ_max = {lam_max:.6g}): the time step exceeds what the stiffest mode allows")
         return None
 
-    def _setup(self, state: State) -> None:
-        state.velocity = np.zeros_like(state.x)  # torch's momentum_buffer v
-        state.delta = np.empty_like(state.x)
-        state.kinetic = np.zeros(state.particle_shape, dtype=state.x.dtype) if state.particle_shape else np.float64(0.0)
+    def init_memory(self, x: np.ndarray) -> Velocity:
+        return Velocity(velocity=np.zeros_like(x))  # from rest
 
-    def _configure(self, state: State) -> None:
-        shape = state.particle_shape
-        dtype = state.x.dtype
-        state.lr = particle_parameter(self.lr, shape, dtype, "lr")
-        state.mu = particle_parameter(self.momentum, shape, dtype, "momentum")
-        mu = particle_scalar(self.momentum, shape, "momentum")
-        state.friction_loss = 1.0 - mu * mu  # fraction of K removed by p ← μ·p
-        state.half_lr = 0.5 * particle_scalar(self.lr, shape, "lr")
-        state.dt = particle_scalar(self.time_step, shape, "lr")
-        state.dt_b = particle_parameter(self.time_step, shape, dtype, "lr")
+    def coefficients(self, particles: tuple, dtype) -> HeavyBallCoefficients:
+        return HeavyBallCoefficients(lr=per_particle("lr", self.lr, particles),
+                                     momentum=per_particle("momentum", self.momentum, particles),
+                                     dt=per_particle("lr", self.time_step, particles))
 
     def physical_momentum(self, state: State):
-        return np.multiply(state.velocity, -state.dt_b)  # p = −dt·v
+        return state.memory.velocity * -per_particle_operand(state.coefficients.dt, state.x)  # p = −dt·v
 
-    def step(self, potential, state: State) -> None:
-        # Friction step p ← μ·p removes (1 − μ²)·K.
-        book_dissipation(state, state.friction_loss, state.kinetic)
-        v = state.velocity
-        np.multiply(v, state.mu, out=v)
-        np.add(v, state.grad, out=v)
-        self._move(state)
-        kinetic_from(state, v, state.half_lr)
-        state.value = potential.evaluate_into(state.x, state.grad)
-        state.t = state.t + state.dt
+    def update(self, c: HeavyBallCoefficients, s: State, f: Fields, potential: Potential) -> None:
+        s.dissipated += (1.0 - c.momentum * c.momentum) * s.kinetic  # the friction step removes (1 − μ²)·K
+        f.velocity *= c.momentum                                     # v ← μ·v        (p ← μ·p)
+        f.velocity += f.grad                                         # v ← v + ∇V(x)  (p ← p + dt·F)
+        self.drift(c, f)
+        s.kinetic = 0.5 * c.lr * s.sq_norm(f.velocity)               # K = |p|²/2m = lr·|v|²/2
+        s.evaluate(potential)
+        s.t += c.dt
 
-    def _move(self, state: State) -> None:
-        np.multiply(state.velocity, state.lr, out=state.delta)
-        np.subtract(state.x, state.delta, out=state.x)
+    def drift(self, c: HeavyBallCoefficients, f: Fields) -> None:
+        """x ← x − lr·v   (x ← x + dt·p/m)."""
+        f.x -= c.lr * f.velocity
 
 
 def tuned_heavy_ball(potential: Potential, x) -> dict:

@@ -2,20 +2,35 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from .._validation import as_seed, nonnegative
 from ..core.elementary import exp
 from ..noise import CounterNormal, fixed_seed, seed_keys
-from .base import (
-    NewtonianIntegrator,
-    State,
-    book_dissipation,
-    kinetic_from,
-    particle_parameter,
-    particle_scalar,
-    verlet_stability_message,
-)
+from ..potential import Potential
+from .base import Fields, NewtonianIntegrator, State, per_particle, verlet_stability_message, working
+
+
+@dataclasses.dataclass
+class ThermalMomentum:
+    """The memory of Langevin dynamics: p, and the bath's normals ξ (a counter-based stream: rebuilt
+    from the seed, so not saved)."""
+
+    p: np.ndarray
+    noise: CounterNormal = working()
+    xi: np.ndarray = working()
+
+
+@dataclasses.dataclass(frozen=True)
+class LangevinCoefficients:
+    half_dt: float | np.ndarray         # dt/2
+    half_dt_over_m: float | np.ndarray  # dt/(2m)
+    damping: float | np.ndarray         # c = exp(−γ·dt/m), the exact O step
+    sigma: float | np.ndarray           # σ = √((1 − c²)·m·T)
+    half_inv_m: float | np.ndarray      # 1/(2m)
+    dt: float | np.ndarray
 
 
 class Langevin(NewtonianIntegrator):
@@ -90,51 +105,38 @@ class Langevin(NewtonianIntegrator):
     def stability_message(self, lam_max):
         return verlet_stability_message(self.dt, self.mass, lam_max)
 
-    def _setup(self, state: State) -> None:
-        super()._setup(state)
-        state.xi = np.empty_like(state.x, dtype=np.float64)
-        state.noise = CounterNormal(seed_keys(self.seed, state.particle_shape), state.x.shape[-1])
-        state.kinetic_before = np.zeros(state.particle_shape) if state.particle_shape else 0.0
+    def init_memory(self, x: np.ndarray) -> ThermalMomentum:
+        return ThermalMomentum(p=np.zeros_like(x), noise=CounterNormal(seed_keys(self.seed, x.shape[:-1]), x.shape[-1]),
+                               xi=np.empty_like(x, dtype=np.float64))
 
-    def _configure(self, state: State) -> None:
-        shape, dtype = state.particle_shape, state.x.dtype
-        dt = np.asarray(particle_scalar(self.dt, shape, "dt"))
-        mass = np.asarray(particle_scalar(self.mass, shape, "mass"))
-        friction = np.asarray(particle_scalar(self.friction, shape, "friction"))
-        temperature = np.asarray(particle_scalar(self.temperature, shape, "temperature"))
+    def coefficients(self, particles: tuple, dtype) -> LangevinCoefficients:
+        dt = np.asarray(per_particle("dt", self.dt, particles))
+        mass = np.asarray(per_particle("mass", self.mass, particles))
+        friction = np.asarray(per_particle("friction", self.friction, particles))
+        temperature = np.asarray(per_particle("temperature", self.temperature, particles))
         c = np.asarray(exp(-friction * dt / mass))  # the package's exp: numpy's differs in the last bit by CPU
 
-        def as_param(a, name, dtype=dtype):
-            return particle_parameter(a if a.ndim else float(a), shape, dtype, name)
+        def number(a):
+            return a if a.ndim else float(a)
 
-        state.half_dt = as_param(0.5 * dt, "dt")
-        state.half_dt_over_m = as_param(0.5 * dt / mass, "dt")
-        state.c = as_param(c, "friction")
-        # σ multiplies the float64 normals, so it stays float64 whatever the positions' dtype.
-        state.sigma = as_param(np.sqrt((1.0 - c * c) * mass * temperature), "temperature", np.float64)
-        state.half_inv_m = 0.5 / mass if mass.ndim else 0.5 / float(mass)
-        state.dt = dt if dt.ndim else float(dt)
+        return LangevinCoefficients(half_dt=number(0.5 * dt), half_dt_over_m=number(0.5 * dt / mass),
+                                    damping=number(c), sigma=number(np.sqrt((1.0 - c * c) * mass * temperature)),
+                                    half_inv_m=number(0.5 / mass), dt=number(dt))
 
-    def step(self, potential, state: State) -> None:
-        p, x, delta = state.p, state.x, state.delta
-        np.multiply(state.grad, state.half_dt, out=delta)  # B
-        np.subtract(p, delta, out=p)
-        np.multiply(p, state.half_dt_over_m, out=delta)  # A
-        np.add(x, delta, out=x)
-        # O: exact Ornstein–Uhlenbeck flow; the kinetic energy it changes is heat exchanged with the bath.
-        kinetic_from(state, p, state.half_inv_m, out_attr="kinetic_before")
-        state.noise.fill(state.step, state.xi)
-        np.multiply(p, state.c, out=p)
-        np.multiply(state.xi, state.sigma, out=delta)
-        np.add(p, delta, out=p)
-        kinetic_from(state, p, state.half_inv_m)
-        book_dissipation(state, 1.0, state.kinetic_before)
-        book_dissipation(state, -1.0, state.kinetic)
-        np.multiply(p, state.half_dt_over_m, out=delta)  # A
-        np.add(x, delta, out=x)
-        state.value = potential.evaluate_into(x, state.grad)
-        np.multiply(state.grad, state.half_dt, out=delta)  # B
-        np.subtract(p, delta, out=p)
-        kinetic_from(state, p, state.half_inv_m)
-        state.t = state.t + state.dt
-
+    def update(self, c: LangevinCoefficients, s: State, f: Fields, potential: Potential) -> None:
+        f.p -= c.half_dt * f.grad                      # B: p ← p − (dt/2)·∇V(x)
+        f.x += c.half_dt_over_m * f.p                  # A: x ← x + (dt/2)·p/m
+        # O: the exact Ornstein–Uhlenbeck flow p ← c·p + σ·ξ; the kinetic energy it changes is heat
+        # exchanged with the bath, booked as K_before − K_after.
+        kinetic_before = c.half_inv_m * s.sq_norm(f.p)
+        s.memory.noise.fill(s.step, s.memory.xi)       # ξ ~ N(0, 1), drawn for this step
+        f.p *= c.damping
+        f.p += c.sigma * f.xi
+        s.kinetic = c.half_inv_m * s.sq_norm(f.p)
+        s.dissipated += kinetic_before
+        s.dissipated -= s.kinetic
+        f.x += c.half_dt_over_m * f.p                  # A
+        s.evaluate(potential)
+        f.p -= c.half_dt * f.grad                      # B
+        s.kinetic = c.half_inv_m * s.sq_norm(f.p)
+        s.t += c.dt

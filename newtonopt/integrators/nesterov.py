@@ -8,8 +8,8 @@ import numpy as np
 
 from ..curvature import curvature
 from ..potential import Potential
-from .base import State
-from .heavy_ball import HeavyBall
+from .base import Fields
+from .heavy_ball import HeavyBall, HeavyBallCoefficients
 
 
 class Nesterov(HeavyBall):
@@ -72,11 +72,9 @@ class Nesterov(HeavyBall):
         """Mode λ in torch's form: x⁺ = (1 + μ)(1 − lr·λ)·x − μ(1 − lr·λ)·x⁻."""
         return (1.0 + momentum) * (1.0 - lr * lam), momentum * (1.0 - lr * lam)
 
-    def _move(self, state: State) -> None:
-        np.multiply(state.velocity, state.mu, out=state.delta)
-        np.add(state.delta, state.grad, out=state.delta)
-        np.multiply(state.delta, state.lr, out=state.delta)
-        np.subtract(state.x, state.delta, out=state.x)
+    def drift(self, c: HeavyBallCoefficients, f: Fields) -> None:
+        """x ← x − lr·(∇V(x) + μ·v): the step from the look-ahead (torch's ``nesterov=True``)."""
+        f.x -= c.lr * (c.momentum * f.velocity + f.grad)
 
 
 def tuned_nesterov(potential: Potential, x) -> dict:

@@ -2,12 +2,31 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
-from .._kernels import rowdot, vdot
 from .._validation import as_seed, nonnegative, positive
 from ..noise import CounterNormal, fixed_seed, seed_keys
-from .base import Integrator, State, book_dissipation, particle_parameter, particle_scalar
+from ..potential import Potential
+from .base import Fields, Integrator, State, per_particle, working
+
+
+@dataclasses.dataclass
+class Bath:
+    """What overdamped Langevin carries: the bath's normals ξ (a counter-based stream, rebuilt from the
+    seed) and the force at the start of the step, for the heat; nothing that must be saved."""
+
+    noise: CounterNormal = working()
+    xi: np.ndarray = working()
+    grad_old: np.ndarray = working()
+
+
+@dataclasses.dataclass(frozen=True)
+class OverdampedLangevinCoefficients:
+    lr: float | np.ndarray           # dt/γ
+    noise_scale: float | np.ndarray  # √(2·lr·T)
+    dt: float | np.ndarray
 
 
 class OverdampedLangevin(Integrator):
@@ -84,40 +103,27 @@ class OverdampedLangevin(Integrator):
                     f"(λ_max = {lam_max:.6g})")
         return None
 
-    def _setup(self, state: State) -> None:
-        shape = state.particle_shape
-        state.delta = np.empty_like(state.x)
-        state.grad_old = np.empty_like(state.x)
-        state.xi = np.empty_like(state.x, dtype=np.float64)
-        state.noise = CounterNormal(seed_keys(self.seed, shape), state.x.shape[-1])
-        state.heat = np.empty(shape) if shape else 0.0
+    def init_memory(self, x: np.ndarray) -> Bath:
+        return Bath(noise=CounterNormal(seed_keys(self.seed, x.shape[:-1]), x.shape[-1]),
+                    xi=np.empty_like(x, dtype=np.float64), grad_old=np.empty_like(x))
 
-    def _configure(self, state: State) -> None:
-        shape, dtype = state.particle_shape, state.x.dtype
-        dt = np.asarray(particle_scalar(self.dt, shape, "dt"))
-        friction = np.asarray(particle_scalar(self.friction, shape, "friction"))
-        temperature = np.asarray(particle_scalar(self.temperature, shape, "temperature"))
+    def coefficients(self, particles: tuple, dtype) -> OverdampedLangevinCoefficients:
+        dt = np.asarray(per_particle("dt", self.dt, particles))
+        friction = np.asarray(per_particle("friction", self.friction, particles))
+        temperature = np.asarray(per_particle("temperature", self.temperature, particles))
         lr = dt / friction
-        state.lr = particle_parameter(lr if lr.ndim else float(lr), shape, dtype, "dt")
         scale = np.sqrt(2.0 * lr * temperature)
-        state.noise_scale = particle_parameter(scale if scale.ndim else float(scale), shape, np.float64,
-                                              "temperature")  # multiplies the float64 normals
-        state.dt = dt if dt.ndim else float(dt)
+        return OverdampedLangevinCoefficients(lr=lr if lr.ndim else float(lr),
+                                              noise_scale=scale if scale.ndim else float(scale),
+                                              dt=dt if dt.ndim else float(dt))
 
-    def step(self, potential, state: State) -> None:
-        x, g, delta = state.x, state.grad, state.delta
-        np.copyto(state.grad_old, g)
-        state.noise.fill(state.step, state.xi)
-        np.multiply(state.xi, state.noise_scale, out=delta)
-        np.multiply(g, state.lr, out=g)  # g is overwritten by the evaluation below, so use it as scratch
-        np.subtract(delta, g, out=delta)  # Δx = −lr·∇V + √(2·lr·T)·ξ
-        np.add(x, delta, out=x)
-        state.value = potential.evaluate_into(x, g)
-        # Heat to the bath: −½(∇V(x) + ∇V(x⁺))·Δx (Stratonovich).
-        np.add(state.grad_old, g, out=state.grad_old)
-        if x.ndim == 1:
-            state.dissipated += -0.5 * float(vdot(state.grad_old, delta))
-        else:
-            rowdot(state.grad_old, delta, out=state.heat)
-            book_dissipation(state, -0.5, state.heat)
-        state.t = state.t + state.dt
+    def update(self, c: OverdampedLangevinCoefficients, s: State, f: Fields, potential: Potential) -> None:
+        f.grad_old[...] = f.grad
+        s.memory.noise.fill(s.step, s.memory.xi)             # ξ ~ N(0, 1), drawn for this step
+        dx = s.displacement(c.noise_scale * f.xi - c.lr * f.grad)  # Δx = −lr·∇V(x) + √(2·lr·T)·ξ
+        f.x += dx
+        s.evaluate(potential)
+        # Heat handed to the bath: −½(∇V(x) + ∇V(x⁺))·Δx (the Stratonovich midpoint).
+        f.grad_old += f.grad
+        s.dissipated += -0.5 * s.dot(f.grad_old, dx)
+        s.t += c.dt

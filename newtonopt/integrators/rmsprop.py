@@ -2,11 +2,34 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from .._validation import fraction, nonnegative, positive
-from ._adaptive import move_and_book, with_weight_decay
-from .base import Integrator, State, particle_parameter, particle_scalar
+from ..core.expressions import sqrt
+from ..potential import Potential
+from ._adaptive import decayed_gradient, move_and_book
+from .base import Fields, Integrator, State, per_particle
+
+
+@dataclasses.dataclass
+class RMSpropMemory:
+    square_avg: np.ndarray  # the running mean of g², per coordinate
+    grad_avg: np.ndarray    # the running mean of g (centred RMSprop; empty otherwise)
+    buffer: np.ndarray      # the momentum buffer (with momentum; empty otherwise)
+
+
+@dataclasses.dataclass(frozen=True)
+class RMSpropCoefficients:
+    lr: float | np.ndarray
+    alpha: float | np.ndarray
+    one_minus_alpha: float | np.ndarray
+    eps: float | np.ndarray
+    momentum: float | np.ndarray
+    weight_decay: float | np.ndarray
+    decays: bool
+    dt: float | np.ndarray
 
 
 class RMSprop(Integrator):
@@ -46,7 +69,6 @@ class RMSprop(Integrator):
     """
 
     order = 1
-    state_fields = ("square_avg", "grad_avg", "buffer")
 
     def __init__(self, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False):
         self.lr = positive("lr", lr)
@@ -66,54 +88,31 @@ class RMSprop(Integrator):
         return {"lr": self.lr, "alpha": self.alpha, "eps": self.eps, "weight_decay": self.weight_decay,
                 "momentum": self.momentum, "centered": self.centered}
 
-    def _setup(self, state: State) -> None:
-        state.square_avg = np.zeros_like(state.x)
-        state.grad_avg = np.zeros_like(state.x) if self.centered else np.zeros(0)
-        state.buffer = np.zeros_like(state.x) if np.any(self.momentum) else np.zeros(0)
-        state.delta = np.empty_like(state.x)
-        state.tmp = np.empty_like(state.x)
-        state.decayed = np.empty_like(state.x)
+    def init_memory(self, x: np.ndarray) -> RMSpropMemory:
+        return RMSpropMemory(square_avg=np.zeros_like(x),
+                             grad_avg=np.zeros_like(x) if self.centered else np.zeros(0),
+                             buffer=np.zeros_like(x) if np.any(self.momentum) else np.zeros(0))
 
-    def _configure(self, state: State) -> None:
-        shape, dtype = state.particle_shape, state.x.dtype
-        alpha = np.asarray(particle_scalar(self.alpha, shape, "alpha"))
-        state.alpha = particle_parameter(alpha if alpha.ndim else float(alpha), shape, dtype, "alpha")
-        state.one_minus_alpha = particle_parameter(1.0 - alpha if alpha.ndim else 1.0 - float(alpha), shape, dtype,
-                                                   "alpha")
-        state.eps = particle_parameter(self.eps, shape, dtype, "eps")
-        state.mu = particle_parameter(self.momentum, shape, dtype, "momentum")
-        lr = np.asarray(particle_scalar(self.lr, shape, "lr"))
-        state.neg_lr = particle_parameter(-lr if lr.ndim else -float(lr), shape, dtype, "lr")
-        state.weight_decay = particle_parameter(self.weight_decay, shape, dtype, "weight_decay")
-        state.dt = particle_scalar(self.lr, shape, "lr")
+    def coefficients(self, particles: tuple, dtype) -> RMSpropCoefficients:
+        alpha = per_particle("alpha", self.alpha, particles)
+        return RMSpropCoefficients(lr=per_particle("lr", self.lr, particles), alpha=alpha, one_minus_alpha=1.0 - alpha,
+                                   eps=per_particle("eps", self.eps, particles),
+                                   momentum=per_particle("momentum", self.momentum, particles),
+                                   weight_decay=per_particle("weight_decay", self.weight_decay, particles),
+                                   decays=bool(np.any(self.weight_decay)), dt=per_particle("lr", self.lr, particles))
 
-    def step(self, potential, state: State) -> None:
-        g = with_weight_decay(state, self.weight_decay)
-        s, tmp, delta = state.square_avg, state.tmp, state.delta
-        np.multiply(s, state.alpha, out=s)
-        np.multiply(g, g, out=tmp)
-        np.multiply(tmp, state.one_minus_alpha, out=tmp)
-        np.add(s, tmp, out=s)
+    def update(self, c: RMSpropCoefficients, s: State, f: Fields, potential: Potential) -> None:
+        g = decayed_gradient(f, c.weight_decay, c.decays)                        # g = ∇V(x) + λ·x
+        f.square_avg[...] = c.alpha * f.square_avg + c.one_minus_alpha * (g * g)  # v ← α·v + (1 − α)·g²
         if self.centered:
-            ga = state.grad_avg
-            np.subtract(g, ga, out=tmp)
-            np.multiply(tmp, state.one_minus_alpha, out=tmp)
-            np.add(ga, tmp, out=ga)
-            np.multiply(ga, ga, out=tmp)
-            np.subtract(s, tmp, out=tmp)
-            np.sqrt(tmp, out=tmp)
+            f.grad_avg += c.one_minus_alpha * (g - f.grad_avg)                   # ḡ ← α·ḡ + (1 − α)·g
+            denominator = sqrt(f.square_avg - f.grad_avg * f.grad_avg) + c.eps   # √(v − ḡ²) + ε
         else:
-            np.sqrt(s, out=tmp)
-        np.add(tmp, state.eps, out=tmp)
-        if state.buffer.size:
-            b = state.buffer
-            np.multiply(b, state.mu, out=b)
-            np.divide(g, tmp, out=delta)
-            np.add(b, delta, out=b)
-            np.multiply(b, state.neg_lr, out=delta)
+            denominator = sqrt(f.square_avg) + c.eps                             # √v + ε
+        if s.memory.buffer.size:
+            f.buffer[...] = c.momentum * f.buffer + g / denominator              # b ← μ·b + g/(√v + ε)
+            move_and_book(s, f, -c.lr * f.buffer)                                # x ← x − lr·b
         else:
-            np.divide(g, tmp, out=delta)
-            np.multiply(delta, state.neg_lr, out=delta)
-        move_and_book(state, delta)
-        state.value = potential.evaluate_into(state.x, state.grad)
-        state.t = state.t + state.dt
+            move_and_book(s, f, -c.lr * (g / denominator))                       # x ← x − lr·g/(√v + ε)
+        s.evaluate(potential)
+        s.t += c.dt

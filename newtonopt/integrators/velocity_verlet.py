@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from ..core.elementary import exp
-from .base import (
-    NewtonianIntegrator,
-    State,
-    book_dissipation,
-    kinetic_from,
-    particle_parameter,
-    particle_scalar,
-    verlet_stability_message,
-)
+from ..potential import Potential
+from .base import Fields, NewtonianIntegrator, State, per_particle, verlet_stability_message
+
+
+@dataclasses.dataclass(frozen=True)
+class VerletCoefficients:
+    damping: float | np.ndarray     # c = exp(−γ·dt/(2m)), the exact friction flow over dt/2
+    damped: bool                    # γ > 0 for some particle
+    half_dt: float | np.ndarray     # dt/2
+    dt_over_m: float | np.ndarray   # dt·(1/m)
+    half_inv_m: float | np.ndarray  # 1/(2m)
+    dt: float | np.ndarray
 
 
 class VelocityVerlet(NewtonianIntegrator):
@@ -73,43 +78,28 @@ class VelocityVerlet(NewtonianIntegrator):
     def stability_message(self, lam_max):
         return verlet_stability_message(self.dt, self.mass, lam_max)
 
-    def _configure(self, state: State) -> None:
-        shape = state.particle_shape
-        dtype = state.x.dtype
-        dt = particle_scalar(self.dt, shape, "dt")
-        mass = particle_scalar(self.mass, shape, "mass")
-        friction = particle_scalar(self.friction, shape, "friction")
-        c = exp(-np.asarray(friction) * np.asarray(dt) / (2.0 * np.asarray(mass)))  # the package's own exp
-        state.damped = bool(np.any(np.asarray(friction) > 0))
-        state.c = particle_parameter(c if np.ndim(c) else float(c), shape, dtype, "friction")
-        state.half_loss = 1.0 - c * c
-        state.c2 = c * c
-        state.half_dt = particle_parameter(0.5 * np.asarray(dt) if np.ndim(dt) else 0.5 * dt, shape, dtype, "dt")
+    def coefficients(self, particles: tuple, dtype) -> VerletCoefficients:
+        dt = per_particle("dt", self.dt, particles)
+        mass = per_particle("mass", self.mass, particles)
+        friction = per_particle("friction", self.friction, particles)
         inv_m = 1.0 / np.asarray(mass) if np.ndim(mass) else 1.0 / mass
-        state.dt_over_m = particle_parameter(np.asarray(dt) * inv_m if np.ndim(dt) or np.ndim(mass)
-                                             else dt * inv_m, shape, dtype, "dt")
-        state.half_inv_m = 0.5 * inv_m
-        state.dt = dt
+        c = exp(-np.asarray(friction) * np.asarray(dt) / (2.0 * np.asarray(mass)))  # the package's own exp
+        return VerletCoefficients(damping=c if np.ndim(c) else float(c), damped=bool(np.any(np.asarray(friction) > 0)),
+                                  half_dt=0.5 * np.asarray(dt) if np.ndim(dt) else 0.5 * dt,
+                                  dt_over_m=np.asarray(dt) * inv_m if np.ndim(dt) or np.ndim(mass) else dt * inv_m,
+                                  half_inv_m=0.5 * inv_m, dt=dt)
 
-    def step(self, potential, state: State) -> None:
-        p, delta = state.p, state.delta
-        if state.damped:
-            book_dissipation(state, state.half_loss, state.kinetic)
-            np.multiply(p, state.c, out=p)
-        np.multiply(state.grad, state.half_dt, out=delta)
-        np.subtract(p, delta, out=p)
-        np.multiply(p, state.dt_over_m, out=delta)
-        np.add(state.x, delta, out=state.x)
-        state.value = potential.evaluate_into(state.x, state.grad)
-        np.multiply(state.grad, state.half_dt, out=delta)
-        np.subtract(p, delta, out=p)
-        kinetic_from(state, p, state.half_inv_m)
-        if state.damped:
-            # Second half of the exact friction flow, booked from the K it acts on.
-            book_dissipation(state, state.half_loss, state.kinetic)
-            np.multiply(p, state.c, out=p)
-            if state.x.ndim == 1:
-                state.kinetic = state.kinetic * state.c2
-            else:
-                np.multiply(state.kinetic, state.c2, out=state.kinetic)
-        state.t = state.t + state.dt
+    def update(self, c: VerletCoefficients, s: State, f: Fields, potential: Potential) -> None:
+        if c.damped:  # half the friction flow, exactly: p ← c·p removes (1 − c²)·K
+            s.dissipated += (1.0 - c.damping * c.damping) * s.kinetic
+            f.p *= c.damping
+        f.p -= c.half_dt * f.grad        # kick:  p ← p − (dt/2)·∇V(x)
+        f.x += c.dt_over_m * f.p         # drift: x ← x + dt·p/m
+        s.evaluate(potential)
+        f.p -= c.half_dt * f.grad        # kick:  p ← p − (dt/2)·∇V(x)
+        s.kinetic = c.half_inv_m * s.sq_norm(f.p)  # K = |p|²/2m
+        if c.damped:  # the other half of the friction flow
+            s.dissipated += (1.0 - c.damping * c.damping) * s.kinetic
+            f.p *= c.damping
+            s.kinetic = s.kinetic * (c.damping * c.damping)
+        s.t += c.dt

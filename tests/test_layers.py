@@ -44,7 +44,9 @@ LAYERS: list[tuple[str, set[str]]] = [
     # Backends execute a method's steps on a potential: above both (they read their types and the
     # State a method configured), below the engine that drives them.
     ("backends", {"backends", "backends.numba_backend", "backends.numba_loops"}),
-    ("engine", {"simulate"}),
+    ("engine: its jobs", {"engine", "engine.start", "engine.recording", "engine.stopping", "engine.interrupt",
+                          "engine.resume", "engine.diagnosis"}),
+    ("engine: the run loop", {"simulate"}),
     ("analysis and continuous-time references", {"analysis", "flows"}),
     # Drawing recorded results only (never running anything) sits below the experiments, whose
     # plot() methods use it; the figures that run something (plot, explorer) sit above them.

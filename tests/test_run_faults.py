@@ -25,14 +25,14 @@ from newtonopt.trajectory import RecordSink
 
 from .test_resume_and_stream import assert_same
 
-simulate_module = sys.modules["newtonopt.simulate"]
+recording_module = sys.modules["newtonopt.engine.recording"]
 V = Quadratic([1.0, 5.0], [0.3, -1.0])
 N = 200
 
 
 def small_blocks(monkeypatch, rows=16):
     """Stream in blocks of ``rows`` rows, so a short run writes many blocks."""
-    monkeypatch.setattr(simulate_module, "block_rows", lambda row_bytes, max_rows: int(min(max_rows, rows)),
+    monkeypatch.setattr(recording_module, "block_rows", lambda row_bytes, max_rows: int(min(max_rows, rows)),
                         raising=False)
 
 

@@ -32,7 +32,7 @@ STATUSES = ("converged", "max_steps", "diverged", "stopped", "interrupted", "fai
 RECORD_MODES = ("all", "scalars", "final")
 ARRAY_FIELDS = ("t", "step", "x", "p", "potential_energy", "kinetic_energy", "dissipated", "grad_norm",
                 "x_final", "value_final", "grad_norm_final", "particle_status", "converged_step", "diverged_step",
-                "evaluations")
+                "evaluations", "sharpness", "sharpness_step")
 META_FIELDS = ("status", "message", "n_steps", "counts", "method", "params", "potential", "minimum_value",
                "record", "every", "resumable", "potential_state")
 FINAL_FIELDS = ("x_final", "value_final", "grad_norm_final", "particle_status", "converged_step", "diverged_step")
@@ -420,6 +420,18 @@ def check_parts(fields: dict, state: dict, meta: dict, path: Path) -> None:
                         f"and {_KIND_NAMES[kinds]}")
     if fields.get("p") is not None and fields.get("x") is None:
         _fail(path, "has momenta 'p' without positions 'x'")
+    sharp, sharp_step = fields.get("sharpness"), fields.get("sharpness_step")
+    if (sharp is None) != (sharp_step is None):
+        _fail(path, "has one of 'sharpness' and 'sharpness_step' without the other")
+    if sharp is not None:
+        m = len(sharp_step) if np.ndim(sharp_step) == 1 else -1
+        if m < 1 or sharp_step.dtype.kind not in "iu" or np.any(sharp_step[1:] <= sharp_step[:-1]):
+            _fail(path, f"'sharpness_step' must be increasing integers of shape (m,), got shape {sharp_step.shape} "
+                        f"and dtype {sharp_step.dtype.str}")
+        if sharp.dtype.kind != "f" or sharp.shape[:1 + len(particles)] != (m,) + particles or \
+                sharp.ndim > 2 + len(particles):
+            _fail(path, f"'sharpness' has shape {sharp.shape} and dtype {sharp.dtype.str}; expected shape "
+                        f"{(m,) + particles} (or with a last axis of eigenvalues) and a float dtype")
     t = fields.get("t")
     if t is None:
         _fail(path, "lacks the array 't'")

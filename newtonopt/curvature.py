@@ -70,3 +70,55 @@ def curvature(potential: Potential, x, *, tol: float = 1e-10, seed: int = 0) -> 
         potential.counts.update(saved)
     (mu, r_mu), (L, r_L) = out
     return Curvature(mu - r_mu, L + r_L, residuals=(r_mu, r_L))
+
+
+def top_eigenvalues(potential: Potential, x, k: int = 1, *, tol: float = 1e-8, seed: int = 0) -> np.ndarray:
+    """The ``k`` largest Hessian eigenvalues of ``potential`` at one point ``x``, largest first.
+
+    The sharpness of Cohen et al. (2021) is the first. Exact where the potential knows its top
+    eigenvalue (a Quadratic, k = 1) or is small (eigvalsh of its Hessian, dim ≤ 50); otherwise
+    Lanczos (``scipy.sparse.linalg.eigsh``, ``which='LA'``) on Hessian-vector products — the
+    potential's own, or central differences of its gradient where it has none. Evaluations made
+    here are not billed to ``potential.counts``: tracking sharpness does not change a run's cost.
+
+    Parameters
+    ----------
+    potential : Potential
+    x : array_like, shape (dim,)
+    k : int
+        How many eigenvalues (1 ≤ k ≤ dim).
+    tol : float
+        Lanczos' relative tolerance.
+
+    Returns
+    -------
+    ndarray, shape (k,)
+
+    References
+    ----------
+    Cohen, J., Kaur, S., Li, Y., Kolter, J. Z. & Talwalkar, A. (2021). Gradient descent on neural
+    networks typically occurs at the edge of stability. ICLR.
+    """
+    if not isinstance(potential, Potential):
+        raise TypeError(f"potential must be a newtonopt Potential, got {_describe(potential)}")
+    n = potential.dim
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= n:
+        raise ValueError(f"k must be an integer in [1, {n}] (the dimension), got {k!r}")
+    x = np.asarray(potential._prepare(x), dtype=np.float64)
+    if x.ndim != 1:
+        raise ValueError(f"x must be one point of shape ({n},), got shape {x.shape}")
+    saved = dict(potential.counts)
+    try:
+        known = potential.curvature_bounds(x) if k == 1 else None
+        if known is not None:
+            return np.array([float(known[1])])
+        if n <= 50:
+            return np.linalg.eigvalsh(potential.hessian(x))[::-1][:k].copy()
+        op = LinearOperator((n, n), matvec=lambda v: potential.hvp(x, np.ravel(v)), dtype=np.float64)
+        v0 = np.random.default_rng(seed).standard_normal(n)
+        w = eigsh(op, k=k, which="LA", tol=tol, ncv=min(n, max(2 * k + 1, 20)), maxiter=100 * n, v0=v0,
+                  return_eigenvectors=False)
+        return np.sort(w)[::-1].copy()
+    finally:
+        potential.counts.clear()
+        potential.counts.update(saved)

@@ -32,6 +32,7 @@ from ._draw import (
     surface,
     sweep_map,
 )
+from ._draw_sharpness import sharpness
 from .explorer import explore as _explore
 from .integrators import HeavyBall
 from .potential import Potential
@@ -39,7 +40,7 @@ from .simulate import simulate
 from .sweep import sweep
 
 __all__ = ["PALETTE", "as_mapping", "log_levels", "contour", "surface", "convergence", "energy", "phase_portrait",
-           "sweep_map", "animate", "basins", "stability_diagram", "explore"]
+           "sweep_map", "animate", "basins", "stability_diagram", "explore", "sharpness"]
 
 
 def basins(potential: Potential, integrator, *, ax=None, bounds=None, resolution: int = 120, n_steps: int = 2000,

@@ -21,6 +21,7 @@ from .engine.diagnosis import divergence_cause, warn_failed, write_failure
 from .engine.interrupt import DeferredInterrupt
 from .engine.recording import RECORD_MODES, ParticleRecorder, Recorder, RecordWriteError
 from .engine.resume import check_resume
+from .engine.sharpness import SharpnessTracker
 from .engine.start import prepare_start
 from .engine.stopping import DIVERGENCE_FACTOR, Watch
 from .integrators.base import Integrator
@@ -32,7 +33,7 @@ __all__ = ["simulate", "prepare_start", "RECORD_MODES", "DIVERGENCE_FACTOR"]
 
 def simulate(potential: Potential, integrator: Integrator, x0, n_steps: int = 1000, *, gtol: float | None = None,
              record: str = "all", every: int = 1, callback=None, record_to=None, backend: str = "numpy",
-             workers: int | None = None) -> Trajectory:
+             workers: int | None = None, sharpness_every: int | None = None, sharpness_top: int = 1) -> Trajectory:
     """Run ``integrator`` on ``potential`` from ``x0`` and record the trajectory.
 
     Parameters
@@ -87,6 +88,17 @@ def simulate(potential: Potential, integrator: Integrator, x0, n_steps: int = 10
     workers : int, optional
         Threads over which the compiled backend splits an ensemble's
         particles (default 1); bitwise the same result for any number.
+    sharpness_every : int, optional
+        Measure the sharpness — the largest Hessian eigenvalue of each
+        particle, by Lanczos on Hessian–vector products — at step 0 and every
+        ``sharpness_every`` steps (Cohen et al. 2021's diagnostic: gradient
+        descent is stable while it stays below 2/lr). Stored as
+        ``Trajectory.sharpness`` with ``Trajectory.sharpness_step``; the
+        evaluations it makes are not counted in ``counts``. With the
+        compiled backend the run returns to Python at those steps.
+    sharpness_top : int
+        How many of the largest eigenvalues to keep (then ``sharpness`` has
+        a last axis of that length).
 
     Returns
     -------
@@ -123,6 +135,7 @@ def simulate(potential: Potential, integrator: Integrator, x0, n_steps: int = 10
     if callback is not None and not callable(callback):
         raise TypeError(f"callback must be callable or None, got {_describe(callback)}")
     backend, workers = check_backend(backend, workers)
+    sharpness = None if sharpness_every is None else SharpnessTracker(potential, sharpness_every, sharpness_top)
     resumed_from = x0 if isinstance(x0, Trajectory) else None
     if resumed_from is None:
         x = prepare_start(potential, x0)
@@ -146,12 +159,16 @@ def simulate(potential: Potential, integrator: Integrator, x0, n_steps: int = 10
         recorder = recorder_type(record, every, integrator, state, n_steps, sink)
         watch = Watch(state, gtol)
         recorder.record(state)
+        if sharpness is not None:
+            sharpness.measure(state)
         status, message = None, ""
 
         def stop_reason(k: int, finished: bool) -> tuple | None:
             """(status, message) when the run ends after step k, else None; one rule for both loops."""
             if finished:
                 return ("diverged" if (watch.diverged_step >= 0).any() else "converged"), message
+            if sharpness is not None:
+                sharpness.measure(state)
             if callback is not None and callback(state):
                 return "stopped", f"stopped by the callback at step {k}"
             if ctrl_c.requested:
@@ -171,6 +188,8 @@ def simulate(potential: Potential, integrator: Integrator, x0, n_steps: int = 10
                 last = first + n_steps if status is None else first
                 while k < last:
                     steps = run.block_steps(k, last, every, per_step=callback is not None)
+                    if sharpness is not None:  # end the block at the next measurement
+                        steps = min(steps, sharpness.every - k % sharpness.every)
                     k, next_record, finished = run.advance(k, steps, every, next_record)
                     if run.rows:
                         recorder.record_rows(run.rows_block(), run.rows)
@@ -189,7 +208,7 @@ def simulate(potential: Potential, integrator: Integrator, x0, n_steps: int = 10
                 if k == next_record:
                     record_row(state)
                     next_record += every
-                if finished or callback is not None or ctrl_c.requested:
+                if finished or callback is not None or ctrl_c.requested or sharpness is not None:
                     ended = stop_reason(k, finished)
                     if ended is not None:
                         status, message = ended
@@ -224,6 +243,8 @@ def simulate(potential: Potential, integrator: Integrator, x0, n_steps: int = 10
         status, message = "failed", write_failure(sink, state.step, status, message)
         warnings.warn(f"simulate: {message}", RuntimeWarning, stacklevel=2)
     traj = _build(potential, integrator, state, rows, watch, status, message, counts_before, record, every)
+    if sharpness is not None and sharpness.steps:
+        traj.sharpness, traj.sharpness_step = sharpness.arrays()
     traj.final_state = integrator.snapshot(state)
     traj.resumable = consistent
     traj.potential_state = potential.get_state() if hasattr(potential, "get_state") else None

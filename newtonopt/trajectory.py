@@ -65,12 +65,16 @@ class Trajectory:
     evaluations : ndarray of int or None
         Cumulative gradient evaluations at each record when the method's cost
         per step varies (see :attr:`gradient_evaluations`).
+    sharpness : ndarray or None, shape (m, *particles) or (m, *particles, top)
+        The largest Hessian eigenvalue(s) of each particle at the steps
+        ``sharpness_step`` (``simulate(..., sharpness_every=k)``), else None.
+    sharpness_step : ndarray of int or None, shape (m,)
     """
 
     def __init__(self, *, t, step, x, p, potential_energy, kinetic_energy, dissipated, grad_norm, status,
                  message, n_steps, counts, x_final, particle_status, converged_step, diverged_step,
                  method="", params=None, potential="", minimum_value=None, record="all", every=1,
-                 evaluations=None, value_final=None, grad_norm_final=None):
+                 evaluations=None, value_final=None, grad_norm_final=None, sharpness=None, sharpness_step=None):
         if status not in STATUSES:
             raise ValueError(f"status must be one of {STATUSES}, got {status!r}")
         self.t = np.asanyarray(t)
@@ -99,6 +103,8 @@ class Trajectory:
         self.record = record
         self.every = int(every)
         self.evaluations = None if evaluations is None else np.asarray(evaluations)
+        self.sharpness = None if sharpness is None else np.asarray(sharpness)
+        self.sharpness_step = None if sharpness_step is None else np.asarray(sharpness_step)
         self.final_state: dict | None = None  # set by simulate: the integrator's snapshot, for resuming
         self.resumable = False
         self.potential_state = None  # a stochastic potential's random state at the end (JSON-able)
@@ -250,7 +256,7 @@ class Trajectory:
             converged_step=earliest(first.converged_step, second.converged_step),
             diverged_step=earliest(first.diverged_step, second.diverged_step), method=second.method,
             params=second.params, potential=second.potential, minimum_value=second.minimum_value,
-            record=second.record, every=second.every)
+            record=second.record, every=second.every, **_joined_sharpness(first, second))
         joined.final_state, joined.resumable = second.final_state, second.resumable
         joined.potential_state = second.potential_state
         return joined
@@ -336,6 +342,16 @@ class Trajectory:
         traj.resumable = bool(resumable) and bool(state)
         traj.potential_state = potential_state
         return traj
+
+
+def _joined_sharpness(first: Trajectory, second: Trajectory) -> dict:
+    """The sharpness samples of both runs, the continuation's repeat of the last one dropped."""
+    if first.sharpness is None or second.sharpness is None:
+        return {"sharpness": first.sharpness if second.sharpness is None else second.sharpness,
+                "sharpness_step": first.sharpness_step if second.sharpness is None else second.sharpness_step}
+    keep = second.sharpness_step > first.sharpness_step[-1]
+    return {"sharpness": np.concatenate([first.sharpness, second.sharpness[keep]]),
+            "sharpness_step": np.concatenate([first.sharpness_step, second.sharpness_step[keep]])}
 
 
 def _check_continues(first: Trajectory, second: Trajectory) -> None:

@@ -45,12 +45,12 @@ LAYERS: list[tuple[str, set[str]]] = [
     # State a method configured), below the engine that drives them.
     ("backends", {"backends", "backends.numba_backend", "backends.numba_loops"}),
     ("engine: its jobs", {"engine", "engine.start", "engine.recording", "engine.stopping", "engine.interrupt",
-                          "engine.resume", "engine.diagnosis"}),
+                          "engine.resume", "engine.diagnosis", "engine.sharpness"}),
     ("engine: the run loop", {"simulate"}),
     ("analysis and continuous-time references", {"analysis", "flows"}),
     # Drawing recorded results only (never running anything) sits below the experiments, whose
     # plot() methods use it; the figures that run something (plot, explorer) sit above them.
-    ("figures of results", {"_draw"}),
+    ("figures of results", {"_draw", "_draw_sharpness"}),
     ("experiments", {"compare", "sweep", "scipy_bridge", "tuning", "conjugate_gradient"}),
     ("figures that run", {"explorer", "plot"}),
     ("command line", {"registry", "cli"}),

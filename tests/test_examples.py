@@ -21,6 +21,7 @@ EXPECTED = {
     "08_optimizer_zoo.py": "Himmelblau",
     "09_noise_and_temperature.py": "accuracy",
     "10_sweep.py": "100.0% of points stable",  # the analytic region 0 < lr·λ < 2 + 2μ, away from its edge
+    "16_edge_of_stability.py": "reaches 2/lr = 4 at step 50",  # measured (tests/test_edge_of_stability.py)
 }
 SCRIPTS = sorted(p.name for p in EXAMPLES.glob("[0-9][0-9]_*.py"))
 

@@ -21,6 +21,8 @@ EXPECTED = {
     "08_optimizer_zoo.py": "Himmelblau",
     "09_noise_and_temperature.py": "accuracy",
     "10_sweep.py": "100.0% of points stable",  # the analytic region 0 < lr·λ < 2 + 2μ, away from its edge
+    "11_modified_equation.py": "against the modified flow 2.0",  # Barrett & Dherin (2021): order 2 (2.06 small)
+    "12_heavy_ball_limit.py": "β = 0.5: log–log slopes 1.00",  # Kovachki & Stuart (2021): order 1
 }
 SCRIPTS = sorted(p.name for p in EXAMPLES.glob("[0-9][0-9]_*.py"))
 

@@ -1,7 +1,9 @@
-"""Published results on linear iterations: Polyak's momentum phase diagram and Mandt–Hoffman–Blei's SGD covariance.
+"""Published results, reproduced: modified equations, momentum limits, the momentum phase diagram, SGD's covariance.
 
-References: Polyak (1964) and Goh, "Why momentum really works" (Distill 2017) for the rates and
-boundaries; Mandt, Hoffman & Blei (2017) for the stationary covariance of SGD, checked by Monte Carlo.
+References: Barrett & Dherin (2021) for gradient descent's modified equation; Kovachki & Stuart (2021)
+for the heavy ball's rescaled gradient flow; Polyak (1964) and Goh, "Why momentum really works"
+(Distill 2017) for the rates and boundaries; Mandt, Hoffman & Blei (2017) for the stationary
+covariance of SGD, checked by Monte Carlo. Each has an example that draws it (examples/11_ to 14_).
 """
 
 from __future__ import annotations
@@ -11,7 +13,61 @@ import pytest
 
 import newtonopt as no
 from newtonopt.analysis import momentum_rate, sgd_stationary_covariance
-from newtonopt.potentials import LeastSquares, Quadratic
+from newtonopt.flows import gradient_flow
+from newtonopt.potentials import LeastSquares, Quadratic, Rosenbrock
+
+
+def _slope(x, y) -> float:
+    """The least-squares slope of log y against log x: the measured order."""
+    return float(np.polyfit(np.log(x), np.log(y), 1)[0])
+
+
+def test_gradient_descent_on_rosenbrock_follows_the_modified_flow_to_second_order():
+    """Barrett & Dherin (2021), §3 (their Theorem 3.1 and figure 1): at a fixed time T, gradient descent is
+    O(lr) from the gradient flow and O(lr²) from the flow of Ṽ = V + (lr/4)|∇V|². tests/test_flows.py
+    checks it on a polynomial; here on Rosenbrock's curved valley from (−1.2, 1) to T = 3 (stiffness up
+    to ~1300 at the start, so lr ≤ 2e-4, lr·λ ≤ 0.27). Slopes over lr = 2e-4, 1e-4, 5e-5: 1.05 and 2.02."""
+    V = Rosenbrock()
+    x0, T = np.array([-1.2, 1.0]), 3.0
+    lrs = 2e-4 / 2.0 ** np.arange(3)
+    reference = gradient_flow(V, x0, [0.0, T]).x[-1]
+    plain, modified = [], []
+    for lr in lrs:
+        gd = no.simulate(V, no.GradientDescent(lr), x0, n_steps=int(round(T / lr)), record="final")
+        plain.append(np.linalg.norm(gd.x_final - reference))
+        modified.append(np.linalg.norm(gd.x_final - gradient_flow(V, x0, [0.0, T], modified=lr).x[-1]))
+    assert _slope(lrs, plain) == pytest.approx(1.0, abs=0.1)
+    assert _slope(lrs, modified) == pytest.approx(2.0, abs=0.15)
+
+
+@pytest.mark.parametrize("beta", [0.5, 0.9])
+def test_heavy_ball_with_fixed_momentum_is_a_rescaled_gradient_flow(beta):
+    """Kovachki & Stuart (2021, JMLR 22, §3): with β fixed and lr → 0 the heavy ball follows, at t = k·lr,
+    (1 − β)·ẋ = −∇V with an O(lr) error once the momentum's transient (~1/(1 − β) steps) has passed.
+
+    The modified equation one order further (our Taylor match of the two-step map, docs/theory.md §8;
+    Ghosh et al. 2023 find the same regularizer, (1 + β)/(1 − β) times gradient descent's at the same
+    effective step lr/(1 − β)): (1 − β)·ẋ = −∇Ṽ, Ṽ = V + lr(1 + β)/(4(1 − β)²)·|∇V|², from
+    x₀ + lr·β/(1 − β)²·∇V(x₀), the lag of a ball started from rest. Its error is O(lr²).
+    Measured slopes (examples/12_): 1.00 and 2.00 at β = 0.5, 1.02 and 1.95 at β = 0.9."""
+    V = no.Potential.from_expression("x**4/4 + x**2/2 + y**2 + x*y/2")
+    x0 = np.array([1.0, -0.5])
+    T = 2.0 * (1.0 - beta)  # flow time T/(1 − β) = 2 for both momenta
+    lrs = 4e-3 * (1.0 - beta) / 2.0 ** np.arange(4)
+    plain, modified = [], []
+    for lr in lrs:
+        run = no.simulate(V, no.HeavyBall(lr, beta), x0, n_steps=int(round(T / lr)), record="all")
+        t = run.step * lr
+        late = t >= T / 2  # after the transient
+        flow = gradient_flow(V, x0, t, friction=1.0 - beta)
+        start = x0 + lr * beta / (1.0 - beta) ** 2 * V.gradient(x0)
+        better = gradient_flow(V, start, t, friction=1.0 - beta, modified=lr * (1.0 + beta) / (1.0 - beta) ** 2)
+        plain.append(np.linalg.norm(run.x - flow.x, axis=1)[late].max())
+        modified.append(np.linalg.norm(run.x - better.x, axis=1)[late].max())
+    assert _slope(lrs, plain) == pytest.approx(1.0, abs=0.15)
+    assert _slope(lrs, modified) == pytest.approx(2.0, abs=0.15)
+    # the first-order error itself: |x − x_flow| ≈ C·lr with C the same to 10 % over the range
+    assert np.ptp(np.array(plain) / lrs) < 0.1 * np.mean(np.array(plain) / lrs)
 
 
 def test_momentum_rate_has_polyaks_closed_forms():

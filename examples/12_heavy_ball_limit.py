@@ -58,7 +58,8 @@ t, d_flow, d_mod, _, _ = errors(lr, beta)
 
 fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(12, 4.6), layout="constrained")
 ax0.semilogy(t[1:] / (1 - beta), d_flow[1:], color="#D55E00", lw=2, label="against (1 − β)·ẋ = −∇V from x₀")
-ax0.semilogy(t[1:] / (1 - beta), d_mod[1:], color="#0072B2", lw=2, label="against the modified flow, lag-corrected start")
+ax0.semilogy(t[1:] / (1 - beta), d_mod[1:], color="#0072B2", lw=2,
+             label="against the modified flow, lag-corrected start")
 ax0.axvspan(tau / 2, tau, color="0.92", zorder=0)
 ax0.text(0.75 * tau, 1.5 * d_flow[1:].max(), "measured here", ha="center", va="bottom", fontsize=9, color="0.35")
 ax0.set_ylim(0.3 * d_mod[1:].min(), 8 * d_flow[1:].max())

@@ -181,6 +181,48 @@ def momentum_rate(lr, momentum, lam):
     return float(rho) if rho.ndim == 0 else rho
 
 
+def measured_rate(x, *, skip: int = 30) -> np.ndarray | float:
+    """The asymptotic rate ρ per step of recorded iterates x_k ~ ρᵏ, measured from a run.
+
+    ρ is exp of the least-squares slope of log|(x_k, x_{k−1})| against k. The pair (x_k, x_{k−1}) is
+    the state of a two-step method (the heavy ball), so its norm does not pass through zero when x_k
+    does (an under-damped mode); fitting the slope over many steps averages the oscillation of the
+    norm, and a double root's extra factor k biases ρ by ~log(K/skip)/(K − skip) relative. Steps
+    before ``skip`` (the transient) and states beyond 1e±250 (underflow and overflow) are left out;
+    a rate > 1 is a growth rate.
+
+    Parameters
+    ----------
+    x : array_like, shape (n_steps + 1, ..., dim)
+        Recorded iterates as ``Trajectory.x`` holds them: step first, coordinates last (their norm is
+        taken), particles between; a 1-D array is one coordinate.
+    skip : int
+        Steps left out at the start.
+
+    Returns
+    -------
+    float or ndarray
+        ρ per particle; nan where fewer than 10 steps are usable.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim < 1 or len(x) < 3:
+        raise ValueError(f"x must have at least 3 recorded steps along its first axis, got {_describe(x)}")
+    if isinstance(skip, bool) or not isinstance(skip, (int, np.integer)) or not 0 <= skip < len(x) - 1:
+        raise ValueError(f"skip must be an integer in [0, {len(x) - 2}], got {skip!r}")
+    with np.errstate(over="ignore", invalid="ignore"):
+        size = np.sqrt(np.sum(x * x, axis=-1)) if x.ndim >= 2 else np.abs(x)
+        state = np.hypot(size[1:], size[:-1])
+    k = np.arange(1, len(x), dtype=np.float64)
+    flat = state.reshape(len(state), -1)
+    rates = np.full(flat.shape[1], np.nan)
+    for j in range(flat.shape[1]):
+        ok = (k >= skip) & np.isfinite(flat[:, j]) & (flat[:, j] > 1e-250) & (flat[:, j] < 1e250)
+        if ok.sum() >= 10:
+            rates[j] = np.exp(np.polyfit(k[ok], np.log(flat[ok, j]), 1)[0])
+    rates = rates.reshape(state.shape[1:])
+    return float(rates) if rates.ndim == 0 else rates
+
+
 def sgd_stationary_covariance(A, C, lr: float, batch_size: int, *, continuous: bool = False,
                               hessians=None) -> np.ndarray:
     """The stationary covariance of minibatch SGD near a minimum with Hessian A and gradient-noise covariance C.

@@ -25,6 +25,7 @@ EXPECTED = {
     "12_heavy_ball_limit.py": "β = 0.5: log–log slopes 1.00",  # Kovachki & Stuart (2021): order 1
     # 1 ± r, r = 0.8718 the correlation of Iris's sepal and petal lengths (Fisher 1936): the standardized Hessian
     "13_sgd_covariance.py": "Hessian eigenvalues [0.1282, 1.8718]",
+    "14_momentum_phase_diagram.py": "2.25   0.2500         0.5000",  # upper critical branch: β = (√2.25 − 1)², ρ = √β
 }
 SCRIPTS = sorted(p.name for p in EXAMPLES.glob("[0-9][0-9]_*.py"))
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import newtonopt as no
-from newtonopt.analysis import momentum_rate, sgd_stationary_covariance
+from newtonopt.analysis import measured_rate, momentum_rate, sgd_stationary_covariance
 from newtonopt.flows import gradient_flow
 from newtonopt.potentials import LeastSquares, Quadratic, Rosenbrock
 
@@ -126,6 +126,79 @@ def test_sgd_covariance_matches_monte_carlo():
     cont = sgd_stationary_covariance(A, C, lr, S, continuous=True)
     gap = np.abs(np.diag(cont) - np.diag(sigma)) / np.diag(sigma)
     assert 0.1 * lr * np.diag(A).min() < gap.max() < 2 * lr * np.diag(A).max()
+
+
+def _dominant_angle(h, beta):
+    """θ ∈ [0, π] of the heavy ball's dominant root on a mode (lr·λ = h): z² − (1 + β − h)z + β = 0.
+    Complex roots: cos θ = (1 + β − h)/(2√β); real roots: 0 if the larger one is positive, π if negative."""
+    trace = 1 + beta - h
+    disc = trace**2 - 4 * beta
+    with np.errstate(invalid="ignore", divide="ignore"):
+        complex_angle = np.arccos(np.clip(trace / (2 * np.sqrt(beta)), -1, 1))
+    return np.where(disc < 0, complex_angle, np.where(trace >= 0, 0.0, np.pi))
+
+
+def test_momentum_phase_diagram_measured_on_a_dense_grid():
+    """Goh (2017, "Why momentum really works", the (α, β) diagram of §"The dynamics of momentum") and Polyak
+    (1964): 600 heavy balls on V = x²/2, one per (lr·λ, β) point of a 30 × 20 grid across the stable and
+    unstable regions, in one vectorized run. The rate measured from the iterates (exp of the fitted
+    slope of log|(x_k, x_{k−1})|, analysis.measured_rate) is momentum_rate's spectral radius to 1 %
+    (measured: 2e-4 at worst), growth rates beyond 2 + 2β included; and the iterates change sign θ/π
+    of the steps, θ the argument of the dominant root: never in the over-damped region below the
+    lower critical branch, every step beyond the upper one (a negative real root), in between at the
+    rotation frequency of complex roots of modulus √β."""
+    H, B = np.meshgrid(np.linspace(0.05, 4.4, 30), np.linspace(0.0, 0.95, 20), indexing="ij")
+    h, b = H.ravel(), B.ravel()
+    K = 400
+    run = no.simulate(Quadratic([1.0]), no.HeavyBall(h, b), np.ones((h.size, 1)), n_steps=K, record="all")
+    measured = measured_rate(run.x, skip=30)
+    np.testing.assert_allclose(measured, momentum_rate(h, b, 1.0), rtol=0.01)
+    beyond = h > 1.01 * (2 + 2 * b)  # the unstable region is covered (a few points sit on its edge, ρ = 1)
+    assert beyond.sum() > 50 and np.all(measured[beyond] > 1)
+    # sign changes per step, over the steps where x is representable
+    x = run.x[:, :, 0]
+    with np.errstate(over="ignore", invalid="ignore"):
+        usable = np.isfinite(x) & (np.abs(x) > 1e-250) & (np.abs(x) < 1e250)
+        flips = (np.sign(x[1:]) != np.sign(x[:-1])) & usable[1:] & usable[:-1]
+    pairs = (usable[1:] & usable[:-1])[30:].sum(axis=0)
+    frequency = flips[30:].sum(axis=0) / pairs
+    # a cosine of angular frequency θ changes sign θ/π times per step, give or take 1.5 changes in the window
+    assert np.all(np.abs(frequency - _dominant_angle(h, b) / np.pi) <= 1.5 / pairs + 1e-12)
+
+
+@pytest.mark.parametrize("h", [0.04, 0.25, 0.64, 1.44, 2.25, 3.24])
+def test_critical_damping_has_two_branches(h):
+    """The roots of z² − (1 + β − h)z + β meet where (1 + β − h)² = 4β, i.e. h = (1 ∓ √β)²: β = (1 − √h)²
+    for h < 1 (a double root √β > 0, the over-damped/under-damped boundary) and for 1 < h < 4 (a double
+    root −√β < 0: beyond it the iterates flip sign every step). On both branches ρ = |1 − √h| (Polyak 1964;
+    Goh 2017, whose diagram draws both), and a run's measured rate agrees to 1 % (its k·ρᵏ factor biases
+    the fit by ~log(400/30)/370 ≈ 0.7 %)."""
+    beta = (1 - np.sqrt(h)) ** 2
+    rho = abs(1 - np.sqrt(h))
+    assert momentum_rate(h, beta, 1.0) == pytest.approx(rho, abs=1e-7)
+    # inside the complex region ρ = √β; across the branch the roots are real and the larger one exceeds √β
+    inside_h = h * (1.02 if h < 1 else 0.98)
+    outside_h = h * (0.98 if h < 1 else 1.02)
+    assert momentum_rate(inside_h, beta, 1.0) == pytest.approx(np.sqrt(beta), abs=1e-15)
+    assert momentum_rate(outside_h, beta, 1.0) > np.sqrt(beta) + 1e-3
+    run = no.simulate(Quadratic([1.0]), no.HeavyBall(h, beta), [1.0], n_steps=400, record="all")
+    assert measured_rate(run.x, skip=30) == pytest.approx(rho, rel=0.01)
+    late = np.sign(run.x[30:200, 0])
+    assert np.all(late == late[0]) if h < 1 else np.all(late[1:] == -late[:-1])
+
+
+def test_measured_rate_checks_its_arguments():
+    with pytest.raises(ValueError, match="x"):
+        measured_rate(np.ones(2))
+    with pytest.raises(ValueError, match="skip"):
+        measured_rate(np.ones((50, 1)), skip=60)
+    # an exact geometric sequence: ρ to round-off; too few representable steps: nan
+    assert measured_rate(0.9 ** np.arange(200.0)[:, None], skip=10) == pytest.approx(0.9, rel=1e-12)
+    # coordinates are the last axis: a 2-D particle's rate is that of its norm; particles keep their axis
+    two = np.stack([0.5 ** np.arange(100.0), 0.8 ** np.arange(100.0)], axis=-1)
+    assert measured_rate(two) == pytest.approx(0.8, rel=1e-9)
+    assert measured_rate(np.stack([two, 2 * two], axis=1)).shape == (2,)
+    assert np.isnan(measured_rate(np.r_[1.0, np.zeros(40)], skip=0))
 
 
 def _iris_regression():

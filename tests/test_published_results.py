@@ -23,7 +23,7 @@ def _slope(x, y) -> float:
 
 
 def test_gradient_descent_on_rosenbrock_follows_the_modified_flow_to_second_order():
-    """Barrett & Dherin (2021), §3 (their Theorem 3.1 and figure 1): at a fixed time T, gradient descent is
+    """Barrett & Dherin (2021, ICLR; their modified loss): at a fixed time T, gradient descent is
     O(lr) from the gradient flow and O(lr²) from the flow of Ṽ = V + (lr/4)|∇V|². tests/test_flows.py
     checks it on a polynomial; here on Rosenbrock's curved valley from (−1.2, 1) to T = 3 (stiffness up
     to ~1300 at the start, so lr ≤ 2e-4, lr·λ ≤ 0.27). Slopes over lr = 2e-4, 1e-4, 5e-5: 1.05 and 2.02."""
@@ -42,7 +42,7 @@ def test_gradient_descent_on_rosenbrock_follows_the_modified_flow_to_second_orde
 
 @pytest.mark.parametrize("beta", [0.5, 0.9])
 def test_heavy_ball_with_fixed_momentum_is_a_rescaled_gradient_flow(beta):
-    """Kovachki & Stuart (2021, JMLR 22, §3): with β fixed and lr → 0 the heavy ball follows, at t = k·lr,
+    """Kovachki & Stuart (2021, JMLR 22(17)): with β fixed and lr → 0 the heavy ball follows, at t = k·lr,
     (1 − β)·ẋ = −∇V with an O(lr) error once the momentum's transient (~1/(1 − β) steps) has passed.
 
     The modified equation one order further (our Taylor match of the two-step map, docs/theory.md §8;
@@ -139,7 +139,7 @@ def _dominant_angle(h, beta):
 
 
 def test_momentum_phase_diagram_measured_on_a_dense_grid():
-    """Goh (2017, "Why momentum really works", the (α, β) diagram of §"The dynamics of momentum") and Polyak
+    """Goh (2017, "Why momentum really works", Distill: its (α, β) diagram of the rate) and Polyak
     (1964): 600 heavy balls on V = x²/2, one per (lr·λ, β) point of a 30 × 20 grid across the stable and
     unstable regions, in one vectorized run. The rate measured from the iterates (exp of the fitted
     slope of log|(x_k, x_{k−1})|, analysis.measured_rate) is momentum_rate's spectral radius to 1 %

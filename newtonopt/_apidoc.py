@@ -61,7 +61,7 @@ def render() -> str:
     lines += ["## Analysis: `newtonopt.analysis`", ""]
     for name in ("curvature", "Curvature", "stability_limit", "rate", "steps_to", "cg_bound",
                  "tuned_gradient_descent", "tuned_heavy_ball", "tuned_nesterov", "sgd_temperature", "SGDNoise",
-                 "momentum_rate", "sgd_stationary_covariance", "boltzmann"):
+                 "momentum_rate", "measured_rate", "sgd_stationary_covariance", "boltzmann"):
         lines += _entry(f"newtonopt.analysis.{name}", name, getattr(analysis, name))
     lines += ["## Continuous-time references: `newtonopt.flows`", ""]
     for name in ("gradient_flow", "newtonian_flow", "nesterov_flow"):

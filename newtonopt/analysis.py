@@ -181,7 +181,50 @@ def momentum_rate(lr, momentum, lam):
     return float(rho) if rho.ndim == 0 else rho
 
 
-def sgd_stationary_covariance(A, C, lr: float, batch_size: int, *, continuous: bool = False) -> np.ndarray:
+def measured_rate(x, *, skip: int = 30) -> np.ndarray | float:
+    """The asymptotic rate ρ per step of recorded iterates x_k ~ ρᵏ, measured from a run.
+
+    ρ is exp of the least-squares slope of log|(x_k, x_{k−1})| against k. The pair (x_k, x_{k−1}) is
+    the state of a two-step method (the heavy ball), so its norm does not pass through zero when x_k
+    does (an under-damped mode); fitting the slope over many steps averages the oscillation of the
+    norm, and a double root's extra factor k biases ρ by ~log(K/skip)/(K − skip) relative. Steps
+    before ``skip`` (the transient) and states beyond 1e±250 (underflow and overflow) are left out;
+    a rate > 1 is a growth rate.
+
+    Parameters
+    ----------
+    x : array_like, shape (n_steps + 1, ..., dim)
+        Recorded iterates as ``Trajectory.x`` holds them: step first, coordinates last (their norm is
+        taken), particles between; a 1-D array is one coordinate.
+    skip : int
+        Steps left out at the start.
+
+    Returns
+    -------
+    float or ndarray
+        ρ per particle; nan where fewer than 10 steps are usable.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim < 1 or len(x) < 3:
+        raise ValueError(f"x must have at least 3 recorded steps along its first axis, got {_describe(x)}")
+    if isinstance(skip, bool) or not isinstance(skip, (int, np.integer)) or not 0 <= skip < len(x) - 1:
+        raise ValueError(f"skip must be an integer in [0, {len(x) - 2}], got {skip!r}")
+    with np.errstate(over="ignore", invalid="ignore"):
+        size = np.sqrt(np.sum(x * x, axis=-1)) if x.ndim >= 2 else np.abs(x)
+        state = np.hypot(size[1:], size[:-1])
+    k = np.arange(1, len(x), dtype=np.float64)
+    flat = state.reshape(len(state), -1)
+    rates = np.full(flat.shape[1], np.nan)
+    for j in range(flat.shape[1]):
+        ok = (k >= skip) & np.isfinite(flat[:, j]) & (flat[:, j] > 1e-250) & (flat[:, j] < 1e250)
+        if ok.sum() >= 10:
+            rates[j] = np.exp(np.polyfit(k[ok], np.log(flat[ok, j]), 1)[0])
+    rates = rates.reshape(state.shape[1:])
+    return float(rates) if rates.ndim == 0 else rates
+
+
+def sgd_stationary_covariance(A, C, lr: float, batch_size: int, *, continuous: bool = False,
+                              hessians=None) -> np.ndarray:
     """The stationary covariance of minibatch SGD near a minimum with Hessian A and gradient-noise covariance C.
 
     Discrete time (the iterates themselves): θ⁺ − θ* = (I − lr·A)(θ − θ*) − lr·ξ with Cov ξ = C/S,
@@ -189,6 +232,17 @@ def sgd_stationary_covariance(A, C, lr: float, batch_size: int, *, continuous: b
     (``scipy.linalg.solve_discrete_lyapunov``). With ``continuous=True``, the Ornstein–Uhlenbeck
     limit of Mandt, Hoffman & Blei (2017, eq. 12), A·Σ + Σ·Aᵀ = (lr/S)·C, which differs from the
     discrete answer by O(lr) relative (it drops the lr²·AΣA term).
+
+    Both treat the noise as additive (the same C wherever θ is). A minibatch also sees its own Hessian
+    h_B = A + δh_B, a multiplicative noise; with the per-sample Hessians ``hessians`` the recursion of
+    the second moment of a quadratic loss (least squares) with batches drawn with replacement is exact:
+    e⁺ = (I − lr·h_B)·e − lr·ξ_B with E[e] = 0 gives
+
+        Σ = (I − lr·A)·Σ·(I − lr·A)ᵀ + (lr²/S)·E_i[δh_i·Σ·δh_iᵀ] + lr²·C/S,
+
+    solved as a linear system of size d² (O(d⁶) work: for small d). The extra term is O(lr/S) relative
+    to Σ; it is not small when lr·Var(h)/(S·A) is not, e.g. a few per cent at lr·λ ≈ 0.5, S = 4 on
+    standardized data (tests/test_published_results.py).
 
     Parameters
     ----------
@@ -198,6 +252,12 @@ def sgd_stationary_covariance(A, C, lr: float, batch_size: int, *, continuous: b
         Learning rate.
     batch_size : int
         S.
+    continuous : bool
+        The Ornstein–Uhlenbeck limit instead of the iterates' own covariance.
+    hessians : array_like (n, d, d), optional
+        The per-sample Hessians at the minimum (for least squares the outer products xᵢxᵢᵀ, plus
+        l2·I); their spread about their mean enters as above. Not with ``continuous=True``, whose
+        limit drops this O(lr) term with the lr²·AΣA one.
 
     References
     ----------
@@ -213,7 +273,25 @@ def sgd_stationary_covariance(A, C, lr: float, batch_size: int, *, continuous: b
     lr = positive("lr", lr)
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
-    if continuous:
+    if hessians is not None:
+        if continuous:
+            raise ValueError("hessians: the continuous-time limit has no multiplicative-noise term; pass "
+                             "hessians only with continuous=False")
+        h = np.asarray(hessians, dtype=np.float64)
+        if h.ndim != 3 or h.shape[1:] != A.shape or len(h) < 1 or not np.all(np.isfinite(h)):
+            raise ValueError(f"hessians must be a finite array of shape (n, {len(A)}, {len(A)}), got "
+                             f"{_describe(hessians)}")
+        d = len(A)
+        M = np.eye(d) - lr * A
+        dh = h - h.mean(axis=0)
+        # Row-major vec: vec(P·Σ·Qᵀ) = (P ⊗ Q)·vec(Σ).
+        spread = np.einsum("nij,nkl->ikjl", dh, dh).reshape(d * d, d * d) / len(h)
+        T = np.kron(M, M) + (lr * lr / batch_size) * spread
+        if np.max(np.abs(np.linalg.eigvals(T))) >= 1.0:
+            raise ValueError(f"lr: the second moment of SGD grows without bound at lr={lr!r}, batch_size="
+                             f"{batch_size!r} (the recursion's spectral radius is ≥ 1): no stationary covariance")
+        sigma = np.linalg.solve(np.eye(d * d) - T, ((lr * lr / batch_size) * C).reshape(-1)).reshape(d, d)
+    elif continuous:
         sigma = solve_continuous_lyapunov(A, (lr / batch_size) * C)
     else:
         M = np.eye(len(A)) - lr * A

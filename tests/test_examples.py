@@ -21,6 +21,11 @@ EXPECTED = {
     "08_optimizer_zoo.py": "Himmelblau",
     "09_noise_and_temperature.py": "accuracy",
     "10_sweep.py": "100.0% of points stable",  # the analytic region 0 < lr·λ < 2 + 2μ, away from its edge
+    "11_modified_equation.py": "against the modified flow 2.0",  # Barrett & Dherin (2021): order 2 (2.06 small)
+    "12_heavy_ball_limit.py": "β = 0.5: log–log slopes 1.00",  # Kovachki & Stuart (2021): order 1
+    # 1 ± r, r = 0.8718 the correlation of Iris's sepal and petal lengths (Fisher 1936): the standardized Hessian
+    "13_sgd_covariance.py": "Hessian eigenvalues [0.1282, 1.8718]",
+    "14_momentum_phase_diagram.py": "2.25   0.2500         0.5000",  # upper critical branch: β = (√2.25 − 1)², ρ = √β
     "16_edge_of_stability.py": "reaches 2/lr = 4 at step 50",  # measured (tests/test_edge_of_stability.py)
 }
 SCRIPTS = sorted(p.name for p in EXAMPLES.glob("[0-9][0-9]_*.py"))

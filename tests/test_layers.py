@@ -50,7 +50,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     # plot() methods use it; the figures that run something (plot, explorer) sit above them.
     ("figures of results", {"_draw"}),
     ("experiments", {"compare", "sweep", "scipy_bridge", "tuning", "conjugate_gradient"}),
-    ("figures that run", {"explorer", "plot"}),
+    ("figures that run", {"explorer", "plot", "widgets"}),
     ("command line", {"registry", "cli"}),
     ("public face and tooling", {"", "_apidoc"}),
 ]

@@ -18,6 +18,7 @@ Needs the ``notebook`` extra: ``pip install 'newtonopt[notebook]'``. The termina
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import inspect
 import io
@@ -273,7 +274,7 @@ class Explorer:
                 FigureManager(canvas, 0)
             canvas.header_visible = False
             canvas.toolbar_position = "left"
-            self.image = None
+            self.image, self._agg = None, None
         else:
             self.image = _w.Image(format="png", layout=_w.Layout(width="100%", max_width="880px"))
             self._agg = FigureCanvasAgg(self.figure)
@@ -287,7 +288,21 @@ class Explorer:
         return _w.VBox([view, _w.HBox([left, right]), self.readout])
 
     def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
+        """The widget for Jupyter, and a picture of the figure for the renderers that show no widgets (a
+        notebook stored with outputs, as GitHub or a static site shows it)."""
+        bundle = dict(self.widget._repr_mimebundle_(**kwargs) or {})
+        bundle["image/png"] = base64.b64encode(self.png()).decode("ascii")
+        return bundle
+
+    def png(self) -> bytes:
+        """The figure as it stands, as PNG bytes."""
+        buffer = io.BytesIO()
+        if self._agg is None:  # an ipympl canvas: savefig lends the figure to Agg and gives it back
+            self.figure.savefig(buffer, format="png")
+            return buffer.getvalue()
+        self._agg.draw()  # one draw, encoded at once (savefig would draw twice)
+        PIL.Image.fromarray(np.asarray(self._agg.buffer_rgba())[..., :3]).save(buffer, format="png")
+        return buffer.getvalue()
 
     @property
     def method(self) -> Method:
@@ -477,12 +492,8 @@ class Explorer:
         self.readout.value = (f"<b>{ml}</b> &nbsp;↔&nbsp; <b>{phys}</b><br>{_escape(self.message)}")
         if self.interactive:
             self.figure.canvas.draw_idle()
-        else:  # one Agg draw, encoded at once (savefig would draw twice)
-            self._agg.draw()
-            buffer = io.BytesIO()
-            PIL.Image.fromarray(np.asarray(self._agg.buffer_rgba())[..., :3]).save(buffer, format="png",
-                                                                                    compress_level=1)
-            self.image.value = buffer.getvalue()
+        else:
+            self.image.value = self.png()
 
 
 def _range(slider) -> tuple[float, float]:

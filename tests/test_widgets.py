@@ -9,16 +9,20 @@ and lr = dt/γ (gradient descent).
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import sys
 
 import numpy as np
 import pytest
 
-pytest.importorskip("ipywidgets")
+import newtonopt as no
+from newtonopt.integrators.registry import METHODS, find_method
 
-import newtonopt as no  # noqa: E402
-from newtonopt.integrators.registry import METHODS, find_method  # noqa: E402
-from newtonopt.widgets import Explorer, ml_parameters, notations, physics_parameters  # noqa: E402
+HAVE_IPYWIDGETS = importlib.util.find_spec("ipywidgets") is not None
+if HAVE_IPYWIDGETS:
+    from newtonopt.widgets import Explorer, ml_parameters, notations, physics_parameters
+
+needs_ipywidgets = pytest.mark.skipif(not HAVE_IPYWIDGETS, reason="ipywidgets is not installed (the notebook extra)")
 
 LEDGER = ("t", "x", "p", "potential_energy", "kinetic_energy", "dissipated", "grad_norm")
 
@@ -38,7 +42,7 @@ def V():
     return no.potentials.Himmelblau()
 
 
-def _set(explorer: Explorer, **values) -> None:
+def _set(explorer, **values) -> None:
     with explorer.batch():  # one run for all the values
         for name, value in values.items():
             explorer.controls[name].value = value
@@ -46,23 +50,28 @@ def _set(explorer: Explorer, **values) -> None:
 
 def test_importing_without_ipywidgets_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "ipywidgets", None)  # what `import ipywidgets` meets when it is absent
-    monkeypatch.delitem(sys.modules, "newtonopt.widgets")
+    monkeypatch.delitem(sys.modules, "newtonopt.widgets", raising=False)
     with pytest.raises(ImportError, match=r"pip install 'newtonopt\[notebook\]'"):
         importlib.import_module("newtonopt.widgets")
 
 
+@needs_ipywidgets
 def test_the_picker_offers_every_registry_method_and_each_runs(V):
     explorer = Explorer(V, [0.0, 0.0], n_steps=60, interactive=False)
     assert [value for _, value in explorer.controls["method"].options] == [m.name for m in METHODS]
     for entry in METHODS:
-        explorer.controls["method"].value = entry.name
-        for notation in explorer.controls["notation"].options:
-            explorer.controls["notation"].value = notation
+        notations_offered = [n for n, names in (("machine learning", ml_parameters(entry)),
+                                                ("physics", physics_parameters(entry))) if names]
+        assert notations_offered, entry.name
+        for notation in notations_offered:
+            _set(explorer, method=entry.name, notation=notation)
+            assert explorer.controls["notation"].options == tuple(notations_offered)
             assert isinstance(explorer.integrator, entry.cls), (entry.name, notation, explorer.message)
             direct = no.simulate(V, explorer.build(), [0.0, 0.0], 60, gtol=1e-6)
             _same_run(explorer.trajectory, direct)
 
 
+@needs_ipywidgets
 def test_the_explorer_runs_are_not_counted(V):
     explorer = Explorer(V, interactive=False)
     _set(explorer, method="adam", lr=0.05)
@@ -71,6 +80,7 @@ def test_the_explorer_runs_are_not_counted(V):
     assert V.counts["value"] == 0 and V.counts["gradient"] == 0  # nobody's budget
 
 
+@needs_ipywidgets
 def test_the_thermostats_show_a_temperature_and_a_seed(V):
     explorer = Explorer(V, method="langevin", interactive=False)
     shown = {n for n, w in explorer.controls.items() if w.layout.display != "none"}
@@ -80,6 +90,7 @@ def test_the_thermostats_show_a_temperature_and_a_seed(V):
     assert not {"temperature", "seed"} & shown
 
 
+@needs_ipywidgets
 def test_machine_learning_sliders_run_what_simulate_runs(V):
     x0 = [-1.0, 2.5]
     explorer = Explorer(V, x0, interactive=False)
@@ -99,6 +110,7 @@ def test_machine_learning_sliders_run_what_simulate_runs(V):
         pytest.approx(0.9)
 
 
+@needs_ipywidgets
 def test_physical_sliders_run_what_simulate_runs(V):
     x0 = [0.5, -0.5]
     explorer = Explorer(V, x0, interactive=False)
@@ -118,6 +130,7 @@ def test_physical_sliders_run_what_simulate_runs(V):
     _same_run(explorer.trajectory, no.simulate(V, no.GradientDescent.from_physics(0.05, 3.0), x0, 400, gtol=1e-6))
 
 
+@needs_ipywidgets
 def test_both_notations_are_shown_and_the_toggle_keeps_the_motion(V):
     explorer = Explorer(V, [0.0, 0.0], lr=0.01, momentum=0.9, interactive=False)
     # lr = dt²/m and μ = 1 − γ·dt/m with m = 1: dt = 0.1, γ = (1 − 0.9)/0.1 = 1.
@@ -135,6 +148,7 @@ def test_both_notations_are_shown_and_the_toggle_keeps_the_motion(V):
     assert explorer.controls["momentum"].value == pytest.approx(0.8)
 
 
+@needs_ipywidgets
 def test_notations_of_single_methods():
     assert notations(no.HeavyBall(lr=0.01, momentum=0.9)) == ("lr = 0.01, momentum = 0.9", "dt = 0.1, m = 1, γ = 1")
     assert notations(no.GradientDescent(lr=0.02, friction=2.0)) == ("lr = 0.02", "dt = 0.04, γ = 2")
@@ -146,6 +160,7 @@ def test_notations_of_single_methods():
     assert notations(no.Adam(lr=1e-3)) == ("lr = 0.001", "—")
 
 
+@needs_ipywidgets
 def test_which_sliders_set_which_method():
     assert ml_parameters(find_method("gd")) == ("lr",)
     assert ml_parameters(find_method("verlet")) == ("lr", "momentum")  # read by the registry's settings
@@ -155,6 +170,7 @@ def test_which_sliders_set_which_method():
     assert physics_parameters(find_method("adam")) == ()
 
 
+@needs_ipywidgets
 def test_an_impossible_setting_is_reported_not_raised(V):
     explorer = Explorer(V, interactive=False)
     _set(explorer, notation="physics", dt=0.5, mass=1.0, friction=3.0)  # γ·dt/m = 1.5: momentum would be < 0
@@ -164,7 +180,7 @@ def test_an_impossible_setting_is_reported_not_raised(V):
     assert explorer.trajectory is not None
 
 
-def _click(explorer: Explorer, ax, x: float, y: float) -> None:
+def _click(explorer, ax, x: float, y: float) -> None:
     from matplotlib.backend_bases import MouseEvent
 
     canvas = explorer.figure.canvas
@@ -173,6 +189,7 @@ def _click(explorer: Explorer, ax, x: float, y: float) -> None:
     canvas.callbacks.process("button_press_event", MouseEvent("button_press_event", canvas, px, py, button=1))
 
 
+@needs_ipywidgets
 @pytest.mark.parametrize("interactive", [False, True])
 def test_a_click_on_the_map_moves_the_start(V, interactive):
     if interactive:
@@ -187,6 +204,7 @@ def test_a_click_on_the_map_moves_the_start(V, interactive):
     np.testing.assert_allclose(explorer.x0, [1.5, -2.0], atol=1e-9)
 
 
+@needs_ipywidgets
 def test_the_ledger_and_its_log_time_axis(V):
     explorer = Explorer(V, [0.0, 0.0], interactive=False)
     labels = {line.get_label() for line in explorer.ax_energy.get_lines()}
@@ -197,6 +215,7 @@ def test_the_ledger_and_its_log_time_axis(V):
     assert explorer.image.value[:8] == b"\x89PNG\r\n\x1a\n"  # the picture is redrawn for the notebook
 
 
+@needs_ipywidgets
 def test_bad_arguments(V):
     with pytest.raises(ValueError, match="2-D potential"):
         Explorer(no.potentials.Rosenbrock(dim=3), interactive=False)

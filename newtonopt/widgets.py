@@ -173,8 +173,15 @@ class Explorer:
         The last run's status, or why the controls make no valid method.
     figure : matplotlib.figure.Figure
         The contour (left) and the energy ledger (right).
+    interactive : bool
+        Whether the figure is an ipympl canvas (else ``image`` shows it).
+    image : ipywidgets.Image or None
+        The picture of the figure, redrawn after each run (None with an ipympl canvas).
+    readout : ipywidgets.HTML
+        Both notations of the method that ran, and its status.
     widget : ipywidgets.VBox
-        The whole explorer; a notebook displays the Explorer as this.
+        The whole explorer; a notebook displays the Explorer as this (with a PNG of the figure for
+        renderers without widgets).
     """
 
     def __init__(self, potential: Potential, x0=None, *, method: str = "heavyball", lr: float = 1e-2,

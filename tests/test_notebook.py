@@ -29,10 +29,10 @@ def execute(path: Path = NOTEBOOK):
     import nbformat
 
     nb = nbformat.read(path, as_version=4)
-    os.environ.setdefault("MPLBACKEND", "Agg")  # inherited by the kernel; the notebook asks for inline anyway
     client = nbclient.NotebookClient(nb, timeout=300, kernel_name="python3", record_timing=False,
                                      resources={"metadata": {"path": str(ROOT)}})
-    client.execute()
+    # No display: Agg for anything that asks pyplot for a backend (the notebook itself asks for inline).
+    client.execute(env={**os.environ, "MPLBACKEND": "Agg"})
     return nb
 
 

@@ -52,7 +52,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     # plot() methods use it; the figures that run something (plot, explorer) sit above them.
     ("figures of results", {"_draw", "_draw_sharpness"}),
     ("experiments", {"compare", "sweep", "scipy_bridge", "tuning", "conjugate_gradient"}),
-    ("figures that run", {"explorer", "plot"}),
+    ("figures that run", {"explorer", "plot", "widgets"}),
     ("command line", {"registry", "cli"}),
     ("public face and tooling", {"", "_apidoc"}),
 ]

@@ -157,7 +157,7 @@ def simulate(potential: Potential, integrator: Integrator, x0, n_steps: int = 10
         first = state.step
         recorder_type = ParticleRecorder if state.x.ndim == 1 else Recorder  # x is C-contiguous (prepare_start)
         recorder = recorder_type(record, every, integrator, state, n_steps, sink)
-        watch = Watch(state, gtol)
+        watch = Watch(state, gtol, energy_bounded=integrator.energy_bounded)
         recorder.record(state)
         if sharpness is not None:
             sharpness.measure(state)
@@ -279,7 +279,8 @@ def _build(potential, integrator, state, rows, watch, status, message, counts_be
                        f"all {n} particles reached ‖∇V‖ ≤ gtol by step {state.step}")
         elif status == "diverged":
             cause = divergence_cause(potential, integrator.at_step(state.step), x0_first)
-            message = (f"diverged at step {int(div)}: V left the finite range; {cause}" if not shape else
+            message = (f"diverged at step {int(div)}: V rose far above its start (the energy ledger's error exceeded "
+                       f"10³·(1 + |V₀|)) or left the finite range; {cause}" if not shape else
                        f"{n_div} of {n} particles diverged ({n_conv} converged); {cause}")
         else:
             message = f"reached n_steps = {state.step} without meeting the tolerance"

@@ -146,8 +146,20 @@ class Trajectory:
     def __len__(self) -> int:
         return self.n_records
 
+    @property
+    def status_counts(self) -> dict:
+        """How many particles ended in each status, e.g. ``{'converged': 422, 'diverged': 78}`` (nonzero
+        counts only, in the order of the statuses). For an ensemble, ``status`` is the run's end as a whole
+        ('diverged' once every particle has ended and at least one diverged, 'converged' when every one
+        converged); these counts, ``particle_status`` and ``message`` say what each particle did."""
+        names, counts = np.unique(self.particle_status, return_counts=True)
+        found = dict(zip(names.tolist(), counts.tolist()))
+        return {name: found[name] for name in STATUSES if name in found}
+
     def __repr__(self) -> str:
-        return (f"<Trajectory {self.method or '?'} on {self.potential or '?'}: {self.status} after "
+        particles = "" if self.particle_status.ndim == 0 else " (" + ", ".join(
+            f"{n} {name}" for name, n in self.status_counts.items()) + ")"
+        return (f"<Trajectory {self.method or '?'} on {self.potential or '?'}: {self.status}{particles} after "
                 f"{self.n_steps} steps, {self.n_records} records, counts={self.counts}>")
 
     # ---------------------------------------------------------------- tables

@@ -37,8 +37,10 @@ def test_status_diverged_names_the_stability_limit_and_keeps_the_record(bowl):
         traj = no.simulate(bowl, no.GradientDescent(0.6), [1.0, 1.0], n_steps=100_000)
     assert traj.status == "diverged"
     assert "2/λ_max = 0.5" in traj.message and "lr = 0.6" in traj.message
-    # |1 − 0.6·4| = 1.4 per step: V ∝ 1.96^k exceeds 1e10·(1+V0) after about 35 steps.
-    assert 30 < traj.n_steps < 45
+    # |1 − 0.6·4| = 1.4 per step in the stiff mode: V ∝ 1.96^k leaves V0 + 10³·(1 + V0) (the ledger's
+    # bound for a method without a heat bath, newtonopt.engine.stopping.GROWTH_FACTOR) after about
+    # log(10³·(1 + V0)/V0)/log 1.96 ≈ 11 steps (V0 = 2.5 here), where the far bound 10¹⁰ took about 35.
+    assert 8 < traj.n_steps < 15
     assert len(traj.x) == traj.n_steps + 1 and np.isfinite(traj.x).all()
 
 
@@ -239,3 +241,33 @@ def test_wrong_types_of_potential_and_integrator(bowl):
         no.simulate(lambda x: x, no.GradientDescent(0.1), [1.0])
     with pytest.raises(TypeError, match="integrator must be a newtonopt Integrator"):
         no.simulate(bowl, "gd", [1.0, 1.0])
+
+
+def test_growth_past_the_stability_limit_is_caught_early_by_the_ledger(bowl):
+    # lr = 0.505 is just past 2/λ_max = 0.5: the stiff mode grows by |1 − 0.505·4| = 1.02 per step, V by
+    # 1.0404. The ledger bounds V by E0 + ε (GROWTH_FACTOR = 10³): caught when V ≈ 10³·(1 + V0), about
+    # log(1400)/log(1.0404) ≈ 183 steps, with |x| grown ~37-fold; the far bound 10¹⁰ took ~600 steps.
+    traj = no.simulate(bowl, no.GradientDescent(0.505), [1.0, 1.0], n_steps=5_000)
+    assert traj.status == "diverged" and 150 < traj.n_steps < 220
+    assert "2/λ_max = 0.5" in traj.message and "10³" in traj.message
+    assert 20 < np.abs(traj.x_final[1]) < 60
+
+
+def test_bounded_and_heated_motions_are_not_taken_for_divergence(bowl):
+    # Frictionless Verlet from rest keeps V ≤ E0 + O(dt²) for ever; a hot Langevin particle's V rises
+    # far above V0 = 0 (at T = 10⁴, ⟨V⟩ = T per two coordinates), which the heat bath explains.
+    verlet = no.simulate(bowl, no.VelocityVerlet(0.4), [1.0, 1.0], n_steps=20_000, record="final")
+    assert verlet.status == "max_steps"
+    hot = no.simulate(bowl, no.Langevin(0.05, temperature=1e4, seed=1), [0.0, 0.0], n_steps=2_000, record="final")
+    assert hot.status == "max_steps" and hot.potential_energy[-1] > 1e3
+
+
+def test_an_ensembles_status_counts_and_message_say_what_each_particle_did(bowl):
+    starts = np.array([[1.0, 1.0], [0.5, -0.5], [2.0, 0.0]])
+    lr = np.array([0.1, 0.6, 0.2])  # the middle particle is past 2/λ_max = 0.5
+    traj = no.simulate(bowl, no.GradientDescent(lr), starts, n_steps=2_000, gtol=1e-8)
+    assert traj.status_counts == {"converged": 2, "diverged": 1}
+    assert "2 converged" in traj.message or "(2 converged)" in traj.message
+    assert "(2 converged, 1 diverged)" in repr(traj)
+    single = no.simulate(bowl, no.GradientDescent(0.1), [1.0, 1.0], n_steps=10)
+    assert single.status_counts == {"max_steps": 1}

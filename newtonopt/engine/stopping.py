@@ -6,25 +6,37 @@ import numpy as np
 
 from ..integrators.base import State
 
-# A particle has diverged when V is non-finite or leaves [min V0 − R, max V0 + R]
-# with R = DIVERGENCE_FACTOR·(1 + max |V0|): far beyond anything a stable run reaches.
+# A particle has diverged when V is non-finite or leaves [V0 − R, V0 + R] with R = DIVERGENCE_FACTOR·(1 + |V0|):
+# far beyond anything a stable run reaches.
 DIVERGENCE_FACTOR = 1e10
+# Upwards a deterministic method is held to a much tighter bound, by its energy ledger: from rest,
+# V ≤ E = E0 − D + ε with D ≥ 0, so V − V0 > GROWTH_FACTOR·(1 + |V0|) means the discretization error ε
+# is a thousand times the scale of the start — the step is past its stability limit. (A heat bath can
+# raise V legitimately, and the adaptive methods book work, not a Hamiltonian's friction: they keep the
+# wide bound; see Integrator.energy_bounded.) Gradient descent just past 2/L is caught
+# when |x − x*| has grown about 30-fold, not 10⁵-fold.
+GROWTH_FACTOR = 1e3
 
 
 class Watch:
     """Per-particle stopping bookkeeping.
 
     Each particle's fate is decided by its own first event — ‖∇V‖ ≤ gtol (converged) or
-    V leaving [V0 − R, V0 + R] / turning non-finite (diverged), R = DIVERGENCE_FACTOR·(1 + |V0|) —
+    V leaving its bounds (see GROWTH_FACTOR and DIVERGENCE_FACTOR) or turning non-finite (diverged) —
     and its state at that event is kept. A particle's result therefore does not depend on which
     other particles run beside it; later steps of an ended particle are ignored.
     """
 
-    def __init__(self, state: State, gtol):
+    def __init__(self, state: State, gtol, energy_bounded: bool = False):
         value = np.array(state.value, dtype=np.float64)
         self.single = value.ndim == 0
-        span = DIVERGENCE_FACTOR * (1.0 + np.abs(value))
-        self.lo, self.hi = value - span, value + span
+        scale = 1.0 + np.abs(value)
+        self.lo = value - DIVERGENCE_FACTOR * scale
+        if energy_bounded:  # V ≤ E0 + ε: the bound is E0 = V0 + K0 (a resumed run may be moving)
+            kinetic = 0.0 if state.kinetic is None else np.array(state.kinetic, dtype=np.float64)
+            self.hi = value + kinetic + GROWTH_FACTOR * (scale + kinetic)
+        else:
+            self.hi = value + DIVERGENCE_FACTOR * scale
         # Fast path: no particle can be out of its own bounds while every V lies in [max lo, min hi].
         self.lo_any, self.hi_any = float(np.max(self.lo)), float(np.min(self.hi))
         self.gtol2 = None if gtol is None else gtol * gtol

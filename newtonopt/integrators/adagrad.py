@@ -64,6 +64,8 @@ class Adagrad(Integrator):
 
     order = 1
 
+    energy_bounded = False  # the step books the force's work, not a friction loss: V may rise
+
     def __init__(self, lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0, eps=1e-10):
         self.lr = positive("lr", lr)
         self.lr_decay = nonnegative("lr_decay", lr_decay)

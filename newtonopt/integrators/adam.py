@@ -70,6 +70,8 @@ class Adam(Integrator):
 
     order = 1
 
+    energy_bounded = False  # the step books the force's work, not a friction loss: V may rise
+
     def __init__(self, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False):
         self.lr = positive("lr", lr)
         if not isinstance(betas, (tuple, list, np.ndarray)) or len(betas) != 2:

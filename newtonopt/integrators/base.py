@@ -209,6 +209,10 @@ class Integrator:
     order: int = 1
     #: True for a method that draws random numbers (it takes a ``seed``).
     stochastic: bool = False
+    #: True when the ledger bounds the potential energy, V ≤ E₀ − D + ε with D ≥ 0 (no heat bath, friction
+    #: only removes energy): then V far above E₀ means a discretization error ε out of bounds, an unstable
+    #: step, and the run says so early (newtonopt.engine.stopping.GROWTH_FACTOR).
+    energy_bounded: bool = True
     #: The constructor parameter that sets the step size: what ``stability_limit`` bounds.
     step_parameter: str = "lr"
     #: Closed forms on a quadratic (classmethods in the subclasses that have them; see above).

@@ -94,6 +94,7 @@ class Langevin(NewtonianIntegrator):
         return {**super().physics(), "temperature": self.temperature}
 
     stochastic = True
+    energy_bounded = False  # the bath heats the particle
     stability_limit_label = "2·√(m/λ_max)"
 
     @classmethod

@@ -69,6 +69,7 @@ class OverdampedLangevin(Integrator):
 
     order = 1
     stochastic = True
+    energy_bounded = False  # the bath heats the particle
     step_parameter = "dt"
     stability_limit_label = "2γ/λ_max"
 

@@ -70,6 +70,8 @@ class RMSprop(Integrator):
 
     order = 1
 
+    energy_bounded = False  # the step books the force's work, not a friction loss: V may rise
+
     def __init__(self, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False):
         self.lr = positive("lr", lr)
         self.alpha = fraction("alpha", alpha)

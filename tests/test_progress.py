@@ -156,3 +156,23 @@ def test_bad_arguments_name_the_parameter():
     with pytest.raises(ValueError, match="threshold"):
         Progress(10, threshold=float("nan"))
     assert isinstance(progress_bar(5, progress=False, desc="d", unit="u"), Progress)
+
+
+def test_sweep_and_compare_advance_a_forced_bar_to_their_totals(capsys):
+    """sweep counts grid points (3 chunks of 4, 4, 2 points), compare counts runs (2 methods)."""
+    pytest.importorskip("tqdm")
+    import numpy as np
+
+    import newtonopt as no
+    from newtonopt.potentials import Quadratic
+
+    V = Quadratic([1.0, 10.0])
+    no.sweep(V, no.GradientDescent, [1.0, 1.0], n_steps=50, lr=np.linspace(0.01, 0.1, 10), chunk_size=4,
+             progress=True)
+    assert "10/10" in capsys.readouterr().err
+    no.compare(V, [no.GradientDescent(0.1), "BFGS"], [1.0, 1.0], n_steps=50, progress=True)
+    assert "2/2" in capsys.readouterr().err
+    no.compare(V, [no.GradientDescent(0.1)], [1.0, 1.0], n_steps=50, progress=False)
+    assert capsys.readouterr().err == ""
+    with pytest.raises(TypeError, match="progress"):
+        no.compare(V, [no.GradientDescent(0.1)], [1.0, 1.0], progress="on")

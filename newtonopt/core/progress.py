@@ -71,6 +71,15 @@ def watched(stream=None) -> bool:
     return tty or _in_notebook()
 
 
+def _zero_width(stream) -> int:
+    """80 when ``stream`` is a terminal that reports zero columns and rows (a pseudo-terminal nobody sized,
+    as `script` or some CI runners make: tqdm would then draw nothing), else 0 (tqdm follows the terminal)."""
+    try:
+        return 80 if os.get_terminal_size(stream.fileno()).columns == 0 else 0
+    except (AttributeError, OSError, ValueError):  # not a file, or not a terminal
+        return 0
+
+
 def _tqdm_class(required: bool):
     """tqdm's bar class (the notebook widget in a kernel when ipywidgets is there), or None when absent."""
     try:
@@ -163,8 +172,10 @@ class Progress:
             self.next_check = 1  # measure the first unit, then project
 
     def _open(self, elapsed: float = 0.0) -> None:
+        width = _zero_width(self.stream)
         self.bar = self._cls(total=self.total, initial=self.n, desc=self.desc or None, unit=self.unit,
-                             file=self.stream, mininterval=INTERVAL, dynamic_ncols=True, leave=True)
+                             file=self.stream, mininterval=INTERVAL, dynamic_ncols=not width,
+                             ncols=width or None, nrows=24 if width else None, leave=True)
         # The bar counts from when the work began, not from when it decided to show itself.
         self.bar.start_t -= elapsed
 

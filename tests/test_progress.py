@@ -176,3 +176,20 @@ def test_sweep_and_compare_advance_a_forced_bar_to_their_totals(capsys):
     assert capsys.readouterr().err == ""
     with pytest.raises(TypeError, match="progress"):
         no.compare(V, [no.GradientDescent(0.1)], [1.0, 1.0], progress="on")
+
+
+def test_a_terminal_that_reports_zero_columns_still_gets_a_bar(monkeypatch):
+    """tqdm draws nothing in a 0×0 pseudo-terminal (as `script` makes); the bar then gets 80 columns."""
+    pytest.importorskip("tqdm")
+    import os
+
+    class Unsized(Terminal):
+        def fileno(self):
+            return 99
+
+    monkeypatch.setattr(P.os, "get_terminal_size", lambda fd: os.terminal_size((0, 0)))
+    out = Unsized()
+    assert P._zero_width(out) == 80 and P._zero_width(io.StringIO()) == 0
+    with Progress(3, progress=True, stream=out) as bar:
+        bar.update(3)
+    assert "3/3" in out.getvalue() and bar.bar.ncols == 80

@@ -13,6 +13,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import BoundaryNorm
 
+from ._validation import as_int
 from .integrators.registry import find_method
 from .potential import Potential
 from .trajectory import Trajectory
@@ -400,46 +401,259 @@ def surface(potential: Potential, trajectories=None, *, ax=None, bounds=None, re
     return ax
 
 
+def _ffmpeg_exe() -> str:
+    """The ffmpeg to encode MP4 with: imageio-ffmpeg's (the extra ``newtonopt[video]``), else matplotlib's
+    configured one (``animation.ffmpeg_path``, a system ffmpeg on the PATH by default)."""
+    import shutil
+
+    try:
+        import imageio_ffmpeg
+    except ImportError:
+        exe = shutil.which(plt.rcParams["animation.ffmpeg_path"])
+        if exe is None:
+            raise ImportError("writing MP4 needs ffmpeg: pip install 'newtonopt[video]' (imageio-ffmpeg, which "
+                              "brings its own ffmpeg), or use a .gif path (Pillow, no ffmpeg)") from None
+        return exe
+    return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+class _Mp4Sink:
+    """Frames piped to ffmpeg as raw RGB (H.264, yuv420p: plays in browsers and slide software)."""
+
+    def __init__(self, path, fps: int, shape: tuple):
+        import subprocess
+
+        # yuv420p needs even sides: frames are cropped by at most one pixel row and column.
+        self.h, self.w = shape[0] // 2 * 2, shape[1] // 2 * 2
+        cmd = [_ffmpeg_exe(), "-y", "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "rgb24",
+               "-s", f"{self.w}x{self.h}", "-r", str(fps), "-i", "-", "-an", "-vcodec", "libx264",
+               "-pix_fmt", "yuv420p", str(path)]
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
+
+    def add(self, frame: np.ndarray) -> None:
+        self.proc.stdin.write(np.ascontiguousarray(frame[: self.h, : self.w]).tobytes())
+
+    def finish(self) -> None:
+        _, err = self.proc.communicate()
+        if self.proc.returncode:
+            raise RuntimeError(f"ffmpeg failed (exit {self.proc.returncode}): {err.decode(errors='replace')[-500:]}")
+
+
+class _PillowSink:
+    """Frames kept as palette images and saved at the end by Pillow (GIF; WebP or APNG by the suffix).
+
+    For a GIF every frame is mapped, without dithering, onto one palette made once from ``colours``
+    (an image holding every colour the animation shows): far cheaper than a palette per frame, and
+    the still background keeps the same indices, so Pillow stores only the region that changed.
+    """
+
+    def __init__(self, path, fps: int, colours: np.ndarray):
+        from PIL import Image
+
+        self.path, self.duration = path, 1000.0 / fps
+        self.gif = str(path).lower().endswith(".gif")
+        self.frames = []
+        self.palette = None
+        if self.gif:
+            self.palette = Image.fromarray(colours).quantize(colors=256, method=Image.Quantize.MEDIANCUT,
+                                                             dither=Image.Dither.NONE)
+
+    def add(self, frame: np.ndarray) -> None:
+        from PIL import Image
+
+        image = Image.fromarray(frame)
+        if self.palette is not None:
+            image = image.quantize(palette=self.palette, dither=Image.Dither.NONE)
+        self.frames.append(image)
+
+    def finish(self) -> None:
+        first, *rest = self.frames
+        # loop=0: repeat forever; disposal 1 leaves each frame under the next, which patches only what moved.
+        first.save(self.path, save_all=True, append_images=rest, duration=self.duration, loop=0,
+                   **({"disposal": 1} if self.gif else {}))
+
+
+def _frame_steps(trajs: dict, max_frames: int) -> np.ndarray:
+    """The steps the frames show: every recorded step when there are at most max_frames, else max_frames
+    of them evenly spread (first and last included)."""
+    steps = np.unique(np.concatenate([np.asarray(t.step, dtype=np.int64) for t in trajs.values()]))
+    if len(steps) <= max_frames:
+        return steps
+    return steps[np.unique(np.linspace(0, len(steps) - 1, max_frames).round().astype(np.int64))]
+
+
 def animate(potential: Potential, trajectories, path, *, fps: int = 20, max_frames: int = 120, bounds=None,
-            dpi: int = 90):
-    """Write a GIF (Pillow, no ffmpeg needed) — or an MP4 when ``path`` ends in .mp4 and ffmpeg is
-    present — of particles rolling down the landscape. Returns the path."""
+            dpi: int = 90, ledger: bool | str = True, progress: bool | None = None):
+    """Write an animation of particles rolling down the landscape, with their energy ledger beside them.
+
+    Parameters
+    ----------
+    potential : Potential
+        A 2-D potential.
+    trajectories : Trajectory, list or mapping label → Trajectory
+        Runs recorded with positions (``record='all'``); an ensemble's particles all move, the
+        first one draws its path.
+    path : str or Path
+        ``.gif`` (Pillow, no ffmpeg needed), ``.mp4`` (ffmpeg: the extra ``newtonopt[video]``
+        brings one; a system ffmpeg also works), or another suffix Pillow animates (``.webp``).
+    fps : int
+        Frames per second.
+    max_frames : int
+        At most this many frames, spread evenly over the recorded steps (fewer when fewer steps were
+        recorded).
+    bounds : array_like, shape (2, 2), optional
+        The landscape's box (default: the potential's bounds, else the paths and known minima).
+    dpi : int
+        Pixels per inch of the frames.
+    ledger : bool or str
+        A second panel with the energy ledger (V, K, E = V + K and the dissipated D against steps)
+        drawn up to the current frame: True for the first trajectory, a label for another (its
+        first particle), False for the landscape alone.
+    progress : bool or None
+        A progress bar over the frames (see :class:`newtonopt.core.progress.Progress`): None shows one
+        in a terminal or notebook when the animation is projected past 2 s, True always (the extra
+        ``newtonopt[progress]``), False never.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Notes
+    -----
+    The static parts (contours, axes, legends) are drawn once; each frame restores them and redraws
+    only the moving lines and markers (blitting), and the frames go straight to the encoder.
+    """
     from pathlib import Path
 
-    from matplotlib import animation
+    from .core.progress import progress_bar
 
     path = Path(path)
+    fps = as_int("fps", fps, low=1)
+    max_frames = as_int("max_frames", max_frames, low=1)
+    dpi = as_int("dpi", dpi, low=1)
+    if potential.dim != 2:
+        raise ValueError(f"animate needs a 2-D potential, got dim = {potential.dim}")
     trajs = {k: v for k, v in as_mapping(trajectories).items() if v.x is not None}
     if not trajs:
         raise ValueError("animate needs trajectories recorded with positions (record='all')")
-    n = max(t.x.shape[0] for t in trajs.values())
-    frames = np.unique(np.linspace(0, n - 1, min(n, max_frames)).astype(int))
-    ax = contour(potential, None, bounds=bounds, colorbar=False)
-    fig = ax.figure
-    lines, heads = [], []
-    for i, label in enumerate(trajs):
-        color = PALETTE[i % len(PALETTE)]
-        (line,) = ax.plot([], [], color=color, lw=1.8, label=label, zorder=6)
-        (head,) = ax.plot([], [], "o", color=color, markeredgecolor="black", markersize=8, zorder=7)
-        lines.append(line)
-        heads.append(head)
-    ax.legend(fontsize=9, loc="best")
+    if not isinstance(ledger, (bool, str)):
+        raise TypeError(f"ledger must be True, False or a trajectory's label, got {type(ledger).__name__}")
+    if isinstance(ledger, str) and ledger not in trajs:
+        raise ValueError(f"ledger must name one of the trajectories {list(trajs)}, got {ledger!r}")
+    steps = _frame_steps(trajs, max_frames)
+    movie = _Animator(potential, trajs, steps[-1], bounds=bounds, dpi=dpi,
+                      ledger=next(iter(trajs)) if ledger is True else ledger or None)
+    if path.suffix.lower() == ".mp4":
+        sink = _Mp4Sink(path, fps, movie.still.shape)
+    else:
+        sink = _PillowSink(path, fps, movie.colours())
+    try:
+        with progress_bar(len(steps), progress=progress, desc="animate", unit="frame") as bar:
+            for step in steps:
+                sink.add(movie.frame(step))
+                bar.update()
+    except BaseException:
+        if isinstance(sink, _Mp4Sink):
+            sink.proc.kill()
+        raise
+    sink.finish()
+    return path
 
-    def draw(frame):
-        for (t, line, head) in zip(trajs.values(), lines, heads):
+
+class _Animator:
+    """The frames of :func:`animate`: a figure whose still parts are drawn once, and the moving ones per frame.
+
+    ``frame(step)`` restores the saved still picture, sets every moving artist to the recorded state at
+    ``step`` (each trajectory's last record at or before it), draws only those (blitting) and returns
+    the RGB pixels.
+    """
+
+    def __init__(self, potential: Potential, trajs: dict, last_step: int, *, bounds=None, dpi: int = 90,
+                 ledger: str | None = None):
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+
+        self.name = potential.name
+        # A figure of its own on the Agg canvas, whatever pyplot's backend: blitting needs Agg's buffers.
+        fig = Figure(figsize=(11.0, 4.8) if ledger else (6.4, 5.2), dpi=dpi, layout="constrained")
+        FigureCanvasAgg(fig)
+        if ledger:
+            ax, lax = fig.subplots(1, 2, width_ratios=[1.0, 1.05])
+        else:
+            ax, lax = fig.subplots(), None
+        self.fig, self.ax, self.ledger_ax = fig, ax, lax
+        contour(potential, None, ax=ax, bounds=_box(potential, trajs, bounds), colorbar=False)
+        self.moving, self.paths = [], []
+        for i, (label, t) in enumerate(trajs.items()):
+            color = PALETTE[i % len(PALETTE)]
             xs = t.x.reshape(t.x.shape[0], -1, 2)
-            k = min(frame, len(xs) - 1)
+            # The whole path now, so that the legend's 'best' place avoids it; each frame cuts it back.
+            (line,) = ax.plot(xs[:, 0, 0], xs[:, 0, 1], color=color, lw=1.8, label=label, zorder=6, animated=True)
+            (head,) = ax.plot(xs[-1, :, 0], xs[-1, :, 1], "o", color=color, markeredgecolor="black", markersize=8,
+                              zorder=7, animated=True)
+            self.moving += [line, head]
+            self.paths.append((np.asarray(t.step), xs, line, head))
+        ax.legend(fontsize=9, loc="best", framealpha=0.85)
+        self.ledger_lines = [] if lax is None else _ledger_panel(lax, ledger, trajs[ledger], last_step)
+        self.moving += [line for line, _, _ in self.ledger_lines]
+        self.title = ax.set_title(f"{self.name}: step {last_step}")  # the widest text, for the layout
+        self.title.set_animated(True)
+        self.moving.append(self.title)
+        fig.canvas.draw()  # the layout and everything that stays still, once
+        self.background = fig.canvas.copy_from_bbox(fig.bbox)
+        fig.set_layout_engine("none")  # frozen: nothing below may move the axes
+        self.still = np.asarray(fig.canvas.buffer_rgba())[..., :3].copy()
+
+    def _draw_moving(self) -> np.ndarray:
+        self.fig.canvas.restore_region(self.background)
+        for artist in self.moving:
+            self.fig.draw_artist(artist)
+        return np.asarray(self.fig.canvas.buffer_rgba())[..., :3].copy()
+
+    def colours(self) -> np.ndarray:
+        """The still picture above the one with every moving part drawn whole: each colour the frames use."""
+        return np.concatenate([self.still, self._draw_moving()])
+
+    def frame(self, step: int) -> np.ndarray:
+        """The RGB pixels, shape (height, width, 3), of the frame at ``step``."""
+        for t_steps, xs, line, head in self.paths:
+            k = max(int(np.searchsorted(t_steps, step, side="right")) - 1, 0)
             line.set_data(xs[: k + 1, 0, 0], xs[: k + 1, 0, 1])
             head.set_data(xs[k, :, 0], xs[k, :, 1])
-        ax.set_title(f"{potential.name}: step {frame}")
-        return lines + heads
+        for line, t_steps, values in self.ledger_lines:
+            k = max(int(np.searchsorted(t_steps, step, side="right")) - 1, 0)
+            line.set_data(t_steps[: k + 1], values[: k + 1])
+        self.title.set_text(f"{self.name}: step {step}")
+        return self._draw_moving()
 
-    anim = animation.FuncAnimation(fig, draw, frames=frames, blit=False)
-    if path.suffix.lower() == ".mp4":
-        if not animation.writers.is_available("ffmpeg"):
-            raise RuntimeError("writing MP4 needs ffmpeg on the PATH; use a .gif path for the Pillow writer")
-        anim.save(path, writer="ffmpeg", fps=fps, dpi=dpi)
-    else:
-        anim.save(path, writer=animation.PillowWriter(fps=fps), dpi=dpi)
-    plt.close(fig)
-    return path
+
+def _ledger_panel(ax, label: str, t: Trajectory, last_step: int) -> list:
+    """The ledger's axes drawn with fixed limits; returns (line, steps, values) for V, K, E = V + K, D."""
+
+    def pick(a):
+        a = np.asarray(a, dtype=np.float64)
+        return a if a.ndim == 1 else a.reshape(len(a), -1)[:, 0]
+
+    V, K, D = pick(t.potential_energy), pick(t.kinetic_energy), pick(t.dissipated)
+    # E first: the frames draw in this order, and V must stay visible on E when K = 0 (first-order methods).
+    series = [("total E = V + K", V + K, "black", "-", 2.6), ("potential V", V, PALETTE[0], "-", 1.4),
+              ("kinetic K", K, PALETTE[1], "-", 1.4), ("dissipated D", D, PALETTE[2], "--", 1.6)]
+    t_steps = np.asarray(t.step)
+    out = []
+    for name, values, color, style, width in series:
+        # The whole curve now, so that the legend's 'best' place avoids it; each frame cuts it back.
+        (line,) = ax.plot(t_steps, values, color=color, ls=style, lw=width, label=name, animated=True)
+        out.append((line, t_steps, values))
+    handles = [line for line, _, _ in out]
+    finite = np.concatenate([v[np.isfinite(v)] for _, v, _, _, _ in series])
+    lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    pad = 0.05 * max(hi - lo, 1e-12)
+    ax.set_ylim(lo - pad, hi + pad)
+    ax.set_xlim(0, max(int(last_step), 1))
+    ax.set_xlabel("steps")
+    ax.set_ylabel("energy")
+    ax.grid(True, alpha=0.3)
+    ax.legend(handles=[handles[i] for i in (1, 2, 0, 3)], fontsize=9, loc="best", framealpha=0.85)  # V, K, E, D
+    ax.set_title(f"energy ledger: {label}")
+    return out

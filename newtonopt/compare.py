@@ -15,6 +15,7 @@ import numpy as np
 
 from ._validation import _describe, as_int, positive
 from .conjugate_gradient import linear_cg
+from .core.progress import progress_bar
 from .integrators.base import Integrator
 from .integrators.registry import find_method
 from .potential import Potential
@@ -162,7 +163,7 @@ def _run(potential, method, x0, n_steps, gtol, record, every):
         return scipy_minimize(potential, x0, method[0], gtol=gtol, maxiter=n_steps, **dict(method[1]))
     if isinstance(method, str):
         return scipy_minimize(potential, x0, method, gtol=gtol, maxiter=n_steps)
-    return simulate(potential, method, x0, n_steps, gtol=gtol, record=record, every=every)
+    return simulate(potential, method, x0, n_steps, gtol=gtol, record=record, every=every, progress=False)
 
 
 def _distance_row(potential, x_final, values):
@@ -188,7 +189,8 @@ def _tuning_columns(method, result) -> dict:
 
 
 def compare(potential: Potential, methods, x0, *, n_steps: int = 10_000, gtol: float | None = 1e-6,
-            record: str = "all", every: int = 1, tune: int | None = None, seed: int = 0) -> Comparison:
+            record: str = "all", every: int = 1, tune: int | None = None, seed: int = 0,
+            progress: bool | None = None) -> Comparison:
     """Run several methods from one start with one stopping rule and tabulate the result.
 
     Parameters
@@ -216,6 +218,10 @@ def compare(potential: Potential, methods, x0, *, n_steps: int = 10_000, gtol: f
         method ended with and the evaluations its tuning spent.
     seed : int
         Scrambles the Sobol points of the tuning, so a tuned comparison is reproducible bit for bit.
+    progress : bool or None
+        A progress bar over the runs (and tunings), advanced as each finishes: None (default) shows one
+        in a terminal or notebook when the first runs project the comparison past 2 s, True always
+        (needs the extra ``newtonopt[progress]``), False never. See :class:`newtonopt.core.progress.Progress`.
 
     Returns
     -------
@@ -236,16 +242,27 @@ def compare(potential: Potential, methods, x0, *, n_steps: int = 10_000, gtol: f
     gtol = None if gtol is None else positive("gtol", gtol)
     start = np.array(prepare_start(potential, x0), order="C")
     tuning = {}
-    if tune is not None:
-        budget = as_int("tune", tune, low=1)
-        for label, method in items.items():
-            space = None if isinstance(method, (str, tuple)) else find_method(method).space
-            if space is None:
-                continue
-            result = tune_method(type(method), potential, start, space, budget=budget, seed=seed,
-                                 n_steps=max(n_steps, 1), gtol=gtol if gtol is not None else 1e-6)
-            items[label] = type(method)(**result.best_params)
-            tuning[label] = result
+    budget = None if tune is None else as_int("tune", tune, low=1)
+    spaces = {label: None if budget is None or isinstance(method, (str, tuple)) else find_method(method).space
+              for label, method in items.items()}
+    bar = progress_bar(len(items) + sum(space is not None for space in spaces.values()), progress=progress,
+                       desc="compare", unit="run")
+    with bar:
+        rows, trajectories = _compare_all(potential, items, spaces, start, n_steps, gtol, record, every, budget,
+                                          seed, tuning, bar)
+    return Comparison(potential, start, gtol, n_steps, rows, trajectories)
+
+
+def _compare_all(potential, items, spaces, start, n_steps, gtol, record, every, budget, seed, tuning, bar):
+    """compare's work: tune the methods that have a space (when asked), then run each; one bar unit per task."""
+    for label, method in items.items():
+        if spaces[label] is None:
+            continue
+        result = tune_method(type(method), potential, start, spaces[label], budget=budget, seed=seed,
+                             n_steps=max(n_steps, 1), gtol=gtol if gtol is not None else 1e-6)
+        items[label] = type(method)(**result.best_params)
+        tuning[label] = result
+        bar.update()
     rows, trajectories = [], {}
     for label, method in items.items():
         if start.ndim == 1:
@@ -261,6 +278,7 @@ def compare(potential: Potential, methods, x0, *, n_steps: int = 10_000, gtol: f
                 "distance": None if dist is None else float(dist), "grad_norm": float(traj.grad_norm_final),
                 "seconds": seconds, **_tuning_columns(method, tuning.get(label)),
             })
+            bar.update()
             continue
         t0 = time.perf_counter()
         flat = start.reshape(-1, potential.dim)
@@ -297,4 +315,5 @@ def compare(potential: Potential, methods, x0, *, n_steps: int = 10_000, gtol: f
             "distance": None if dist is None else float(np.median(dist)),
             "grad_norm": float(np.median(gnorm)), "seconds": seconds, **_tuning_columns(method, tuning.get(label)),
         })
-    return Comparison(potential, start, gtol, n_steps, rows, trajectories)
+        bar.update()
+    return rows, trajectories

@@ -17,6 +17,7 @@ import numpy as np
 from ._validation import _describe, as_int, positive
 from .backends import check_backend
 from .backends import select as select_backend
+from .core.progress import progress_bar
 from .engine.diagnosis import divergence_cause, warn_failed, write_failure
 from .engine.interrupt import DeferredInterrupt
 from .engine.recording import RECORD_MODES, ParticleRecorder, Recorder, RecordWriteError
@@ -33,7 +34,8 @@ __all__ = ["simulate", "prepare_start", "RECORD_MODES", "DIVERGENCE_FACTOR"]
 
 def simulate(potential: Potential, integrator: Integrator, x0, n_steps: int = 1000, *, gtol: float | None = None,
              record: str = "all", every: int = 1, callback=None, record_to=None, backend: str = "numpy",
-             workers: int | None = None, sharpness_every: int | None = None, sharpness_top: int = 1) -> Trajectory:
+             workers: int | None = None, sharpness_every: int | None = None, sharpness_top: int = 1,
+             progress: bool | None = None) -> Trajectory:
     """Run ``integrator`` on ``potential`` from ``x0`` and record the trajectory.
 
     Parameters
@@ -99,6 +101,11 @@ def simulate(potential: Potential, integrator: Integrator, x0, n_steps: int = 10
     sharpness_top : int
         How many of the largest eigenvalues to keep (then ``sharpness`` has
         a last axis of that length).
+    progress : bool, optional
+        A progress bar over the steps (tqdm, ``pip install 'newtonopt[progress]'``):
+        None (default) shows one only in a terminal or notebook and only when
+        the run is projected to take more than about 2 s; True always; False
+        never. It costs the loop one integer comparison per step when hidden.
 
     Returns
     -------
@@ -176,6 +183,8 @@ def simulate(potential: Potential, integrator: Integrator, x0, n_steps: int = 10
             return None
 
         k = first  # the step being taken: the state is consistent (resumable) when state.step == k
+        bar = progress_bar(n_steps, progress=progress, desc=f"simulate {type(integrator).__name__}", unit="step")
+        report_at = first + bar.next_check  # the step at which to tell the bar next
         try:
             if gtol is not None and watch.check(state):
                 status = "diverged" if (watch.diverged_step >= 0).any() else "converged"
@@ -193,6 +202,8 @@ def simulate(potential: Potential, integrator: Integrator, x0, n_steps: int = 10
                     k, next_record, finished = run.advance(k, steps, every, next_record)
                     if run.rows:
                         recorder.record_rows(run.rows_block(), run.rows)
+                    if k >= report_at:
+                        report_at = first + bar.report(k - first)
                     ended = stop_reason(k, finished)
                     if ended is not None:
                         status, message = ended
@@ -205,6 +216,8 @@ def simulate(potential: Potential, integrator: Integrator, x0, n_steps: int = 10
                 step(potential, state)
                 state.step = k
                 finished = check(state)
+                if k >= report_at:
+                    report_at = first + bar.report(k - first)
                 if k == next_record:
                     record_row(state)
                     next_record += every
@@ -230,6 +243,8 @@ def simulate(potential: Potential, integrator: Integrator, x0, n_steps: int = 10
             status = "failed"
             message = f"step {max(k, first + 1)} raised {type(exc).__name__}: {exc}"
             warn_failed(message, state.step)
+        bar.report(state.step - first)  # a shown bar ends at the run's last step
+        bar.close()
         consistent = state.step == k
         if recorder.last_step != state.step:
             try:

@@ -16,10 +16,12 @@ import itertools
 import math
 import time
 from collections.abc import Callable
+from concurrent.futures import as_completed
 
 import numpy as np
 
 from ._validation import _describe, as_int, positive
+from .core.progress import progress_bar
 from .noise import seed_keys
 from .potential import Potential
 from .simulate import prepare_start, simulate
@@ -31,7 +33,7 @@ DEFAULT_CHUNK = 20_000
 def _run_chunk(potential, method, fixed: dict, params: dict, x0: np.ndarray, n_steps: int, gtol):
     """Run one chunk as an ensemble; return per-particle summaries (picklable, for any executor)."""
     integrator = method(**fixed, **params)
-    traj = simulate(potential, integrator, x0, n_steps, gtol=gtol, record="final")
+    traj = simulate(potential, integrator, x0, n_steps, gtol=gtol, record="final", progress=False)
     g0, g1 = traj.grad_norm[0], traj.grad_norm_final
     steps = traj.converged_step.astype(np.int64)
     done = np.where(steps >= 0, steps, np.where(traj.diverged_step >= 0, traj.diverged_step, traj.n_steps))
@@ -139,7 +141,7 @@ def _grid_axes(grids: dict) -> tuple[dict, dict]:
 
 
 def sweep(potential: Potential, method: Callable, x0, *, n_steps: int = 1000, gtol: float | None = 1e-6,
-          executor=None, chunk_size: int | None = None, **grids) -> SweepResult:
+          executor=None, chunk_size: int | None = None, progress: bool | None = None, **grids) -> SweepResult:
     """Run ``method`` over a grid of hyperparameters (and starts) as vectorized ensembles.
 
     Parameters
@@ -155,6 +157,11 @@ def sweep(potential: Potential, method: Callable, x0, *, n_steps: int = 1000, gt
         Where the chunks run (None: in this process).
     chunk_size : int, optional
         Particles per chunk (default 20,000).
+    progress : bool or None
+        A progress bar over the grid points, advanced as chunks finish: None (default) shows one in a
+        terminal or notebook when the first chunks project the sweep past 2 s (so only a sweep of
+        several chunks can show one), True always (needs the extra ``newtonopt[progress]``), False never.
+        See :class:`newtonopt.core.progress.Progress`.
     **grids
         ``name=1-D array`` makes a grid axis (``lr=np.logspace(-4, -1, 60)``); a scalar is a
         fixed parameter. A scalar ``seed`` gives every grid point its own seed derived from
@@ -209,19 +216,25 @@ def sweep(potential: Potential, method: Callable, x0, *, n_steps: int = 1000, gt
 
     t0 = time.perf_counter()
     results, errors = [None] * len(chunks), []
-    if executor is None:
-        for i, (lo, hi) in enumerate(chunks):
-            try:
-                results[i] = _run_chunk(*args(lo, hi))
-            except Exception as exc:  # a failing chunk is reported; the others are kept
-                errors.append({"chunk": i, "points": (lo, hi), "error": f"{type(exc).__name__}: {exc}"})
-    else:
-        futures = [executor.submit(_run_chunk, *args(lo, hi)) for lo, hi in chunks]
-        for i, fut in enumerate(futures):
-            try:
-                results[i] = fut.result()
-            except Exception as exc:
-                errors.append({"chunk": i, "points": chunks[i], "error": f"{type(exc).__name__}: {exc}"})
+    with progress_bar(n, progress=progress, desc=f"sweep {getattr(method, '__name__', 'method')}",
+                      unit="point") as bar:
+        if executor is None:
+            for i, (lo, hi) in enumerate(chunks):
+                try:
+                    results[i] = _run_chunk(*args(lo, hi))
+                except Exception as exc:  # a failing chunk is reported; the others are kept
+                    errors.append({"chunk": i, "points": (lo, hi), "error": f"{type(exc).__name__}: {exc}"})
+                bar.update(hi - lo)
+        else:
+            futures = {executor.submit(_run_chunk, *args(lo, hi)): i for i, (lo, hi) in enumerate(chunks)}
+            for fut in as_completed(futures):  # in the order they finish, so that the bar moves steadily
+                i = futures[fut]
+                try:
+                    results[i] = fut.result()
+                except Exception as exc:
+                    errors.append({"chunk": i, "points": chunks[i], "error": f"{type(exc).__name__}: {exc}"})
+                bar.update(chunks[i][1] - chunks[i][0])
+            errors.sort(key=lambda e: e["chunk"])
     seconds = time.perf_counter() - t0
 
     fields = {"status": np.full(n, "failed", dtype="<U11"), "steps": np.full(n, -1, dtype=np.int64),

@@ -175,7 +175,7 @@ def _run_trial(method, potential, fixed, trial, starts, n_steps, gtol) -> dict:
     """
     potential = copy.deepcopy(potential)
     potential.counts = {key: 0 for key in potential.counts}
-    traj = simulate(potential, method(**fixed, **trial), starts, n_steps, gtol=gtol, record="final")
+    traj = simulate(potential, method(**fixed, **trial), starts, n_steps, gtol=gtol, record="final", progress=False)
     return {"steps": traj.converged_step.astype(np.int64), "final_value": traj.value_final,
             "status": traj.particle_status.astype(str), "counts": traj.counts}
 

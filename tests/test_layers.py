@@ -22,7 +22,7 @@ ROOT = Path(newtonopt.__file__).resolve().parent
 LAYERS: list[tuple[str, set[str]]] = [
     ("core: arithmetic, the Schedule base, search spaces",
      {"core", "core.reductions", "core.elementary", "core.schedule", "core.space", "core.limits",
-      "core.expressions", "_kernels"}),
+      "core.expressions", "core.progress", "_kernels"}),
     ("core: parameter checks", {"_validation"}),
     ("core: schedules, noise, formulas", {"schedules", "noise", "formula"}),
     ("potential contract", {"potential"}),

@@ -156,7 +156,8 @@ def performance_profile(results, *, measure: str = "evaluations", labels=None, a
         per_problem = Counter(name for name, _ in results.instances)
         starts = set(per_problem.values())
         runs = (f"{len(per_problem)} problems × {starts.pop()} starts" if len(starts) == 1
-                else f"{len(per_problem)} problems") + f" = {len(results.instances)} runs"
+                else f"{len(per_problem)} problems") + f" = {len(results.instances)} runs, " + (
+            f"each method tuned with {results.budget} trials per problem" if results.budget else "no tuning")
         what = "gradient evaluations" if measure == "evaluations" else "steps"
         gtol = f"{results.gtol:.0e}".replace("e-0", "e-").replace("e+0", "e")
         default_title = f"performance profile: {what} to ‖∇V‖ ≤ {gtol}\n{runs}"

@@ -21,6 +21,7 @@ EXPECTED = {
     "08_optimizer_zoo.py": "Himmelblau",
     "09_noise_and_temperature.py": "accuracy",
     "10_sweep.py": "100.0% of points stable",  # the analytic region 0 < lr·λ < 2 + 2μ, away from its edge
+    "20_performance_profile.py": "6 problems × 2 starts",  # standard_suite: three κ, Rosenbrock, Beale, logistic
 }
 SCRIPTS = sorted(p.name for p in EXAMPLES.glob("[0-9][0-9]_*.py"))
 

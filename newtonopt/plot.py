@@ -178,10 +178,12 @@ def performance_profile(results, *, measure: str = "evaluations", labels=None, a
     x = np.append(np.log2(taus[keep]), np.log2(tau_max))
     if ax is None:
         _, ax = plt.subplots(figsize=(7.6, 4.4), layout="constrained")
+    # The house palette with grey for its yellow: thin yellow steps are hard to see on white.
+    colours = [c for c in PALETTE if c != "#F0E442"] + ["#8C8C8C"]
     for j, name in enumerate(names):
         y = np.append(rho[keep, j], rho[keep, j][-1])
         style = ("-", "--", "-.")[j % 3]  # curves that coincide stay visible as dashes over a wider solid line
-        ax.step(x, y, where="post", color=PALETTE[j % len(PALETTE)], lw=max(1.8, 3.4 - 0.4 * j), ls=style,
+        ax.step(x, y, where="post", color=colours[j % len(colours)], lw=max(1.8, 3.4 - 0.4 * j), ls=style,
                 label=f"{name} (fastest on {100 * rho[0, j]:.0f}%)", clip_on=False, zorder=3 + len(names) - j)
     ax.set_xlim(0.0, np.log2(tau_max))
     ax.set_ylim(-0.03, 1.03)  # a little room, so that curves at 0 and 1 do not hide under the frame

@@ -204,9 +204,9 @@ def run_suite(methods, suite=None, *, budget: int | None = 16, seed: int = 0, n_
     ----------
     methods : mapping label → method, or list of methods
         As for :func:`newtonopt.compare`: newtonopt integrators, scipy method names (``"L-BFGS-B"``) or
-        (name, options) pairs.
+        (name, options) pairs ('linear-cg' only in a suite of quadratics).
     suite : list of Problem, optional
-        Default: :func:`standard_suite`.
+        Default: :func:`standard_suite`. Problem names must differ (they key the result).
     budget : int or None
         Tuning trials per method and problem; None runs every method with the parameters it was given.
     seed : int
@@ -221,11 +221,20 @@ def run_suite(methods, suite=None, *, budget: int | None = 16, seed: int = 0, n_
     Returns
     -------
     SuiteResult
+
+    Notes
+    -----
+    Profile the evaluations rather than the steps when scipy's methods take part: one of their iterations
+    may evaluate the gradient several times (line searches), one of newtonopt's steps evaluates it once.
+    A start that already meets gtol costs 0 steps, which a profile cannot divide by; its evaluations are 1.
     """
     items = _normalise(methods)
     suite = standard_suite() if suite is None else list(suite)
     if not suite or not all(isinstance(p, Problem) for p in suite):
         raise TypeError(f"suite must be a non-empty list of Problem, got {_describe(suite)}")
+    names = [p.name for p in suite]
+    if len(set(names)) != len(names):
+        raise ValueError(f"suite must name its problems differently, got {names}")
     budget = None if budget is None else as_int("budget", budget, low=1)
     n_steps = as_int("n_steps", n_steps, low=1)
     gtol = positive("gtol", gtol)

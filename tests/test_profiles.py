@@ -170,6 +170,9 @@ def test_bad_suite_arguments():
         run_suite(METHODS, [Quadratic([1.0])])
     with pytest.raises(ValueError, match="budget"):
         run_suite(METHODS, _small_suite(), budget=0)
+    twice = _small_suite()[:1] * 2
+    with pytest.raises(ValueError, match="differently"):
+        run_suite(METHODS, twice)
     with pytest.raises(ValueError, match="kappas"):
         standard_suite(kappas=(0.5,))
     with pytest.raises(ValueError, match="n_starts"):

@@ -1,6 +1,6 @@
 """newtonopt: numerical optimization as the motion of a particle in a potential."""
 
-from . import analysis, flows, potentials, schedules, tuning
+from . import analysis, flows, potentials, schedules, suite, tuning
 from .compare import Comparison, compare
 from .integrators import (
     FIRE,
@@ -30,7 +30,7 @@ __all__ = [
     "Integrator", "GradientDescent", "HeavyBall", "Nesterov", "VelocityVerlet", "ForwardEuler",
     "Langevin", "OverdampedLangevin", "Adagrad", "RMSprop", "Adam", "FIRE",
     "simulate", "Trajectory", "sweep", "SweepResult", "compare", "Comparison", "scipy_minimize",
-    "analysis", "schedules", "flows", "tuning", "tune", "TuneResult", "LogUniform", "Uniform",
+    "analysis", "schedules", "flows", "tuning", "suite", "tune", "TuneResult", "LogUniform", "Uniform",
 ]
 
 

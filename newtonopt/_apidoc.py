@@ -8,7 +8,7 @@ from __future__ import annotations
 import inspect
 
 import newtonopt
-from newtonopt import analysis, flows, plot, potentials, schedules
+from newtonopt import analysis, flows, plot, potentials, schedules, suite, tuning
 from newtonopt.datasets import (
     add_intercept,
     load_iris,
@@ -72,11 +72,16 @@ def render() -> str:
     lines += ["## Data: `newtonopt.datasets`", ""]
     for fn in (load_iris, make_regression, make_blobs, make_moons, train_test_split, standardize, add_intercept):
         lines += _entry(f"newtonopt.datasets.{fn.__name__}", fn.__name__, fn)
+    lines += ["## Fair comparisons over a suite: `newtonopt.suite`, `newtonopt.tuning`", ""]
+    for name in ("standard_suite", "Problem", "run_suite", "SuiteResult"):
+        lines += _entry(f"newtonopt.suite.{name}", name, getattr(suite, name))
+    for name in ("performance_profile", "rotated_quadratic", "sobol_points"):
+        lines += _entry(f"newtonopt.tuning.{name}", name, getattr(tuning, name))
     lines += ["## Figures: `newtonopt.plot`", ""]
     for name in ("contour", "surface", "convergence", "energy", "phase_portrait", "stability_diagram", "basins",
-                 "sweep_map", "animate", "explore"):
+                 "sweep_map", "performance_profile", "animate", "explore"):
         lines += _entry(f"newtonopt.plot.{name}", name, getattr(plot, name))
-    modules = ("potentials", "analysis", "schedules", "flows", "tuning")
+    modules = ("potentials", "analysis", "schedules", "flows", "tuning", "suite")
     missing = [n for n in newtonopt.__all__ if n not in listed and n not in modules]
     if missing:
         raise RuntimeError(f"public names missing from the API page: {missing}")

@@ -217,7 +217,11 @@ def performance_profile(times: np.ndarray, taus=None) -> tuple[np.ndarray, np.nd
         finite = ratios[np.isfinite(ratios)]
         taus = np.unique(np.concatenate([[1.0], finite]))
     taus = np.asarray(taus, dtype=np.float64)
-    rho = (ratios[None, :, :] <= taus[:, None, None]).mean(axis=1)
+    if taus.ndim != 1 or taus.size == 0 or np.any(np.isnan(taus)) or np.any(taus < 1):
+        raise ValueError(f"taus must be factors τ ≥ 1 (a 1-D array), got {_describe(taus)}")
+    # A failure is never within any factor, not even τ = inf: ρ_s(inf) is the fraction s solves.
+    within = (ratios[None, :, :] <= taus[:, None, None]) & np.isfinite(ratios)[None, :, :]
+    rho = within.mean(axis=1)
     return taus, rho
 
 

@@ -51,7 +51,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     # Drawing recorded results only (never running anything) sits below the experiments, whose
     # plot() methods use it; the figures that run something (plot, explorer) sit above them.
     ("figures of results", {"_draw", "_draw_sharpness"}),
-    ("experiments", {"compare", "sweep", "scipy_bridge", "tuning", "conjugate_gradient"}),
+    ("experiments", {"compare", "sweep", "scipy_bridge", "tuning", "conjugate_gradient", "suite"}),
     ("figures that run", {"explorer", "plot", "widgets"}),
     ("command line", {"registry", "cli"}),
     ("public face and tooling", {"", "_apidoc"}),

@@ -8,6 +8,7 @@ The gallery runs every script in ``examples/``; ``NEWTONOPT_DOCS_SMALL=1`` runs 
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 from pathlib import Path
@@ -28,7 +29,6 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
     "sphinx.ext.mathjax",
-    "sphinx.ext.viewcode",
     "numpydoc",
     "myst_nb",  # Markdown (MyST) and notebooks
     "sphinx_gallery.gen_gallery",
@@ -64,6 +64,7 @@ sphinx_gallery_conf = {
     "download_all_examples": False,
     "min_reported_time": 10,
     "show_memory": False,
+    "write_computation_times": False,  # its page loads scripts from the network
     "within_subsection_order": "FileNameSortKey",
 }
 
@@ -146,7 +147,19 @@ def _drop_empty_lecture_glob(app, docname, source):
         source[0] = re.sub(r"^lecture_\*\n", "", source[0], flags=re.M)
 
 
+def _python_notebook(app, docname, source):
+    # A notebook written by a script may lack the metadata naming its language; its cells are Python.
+    if not str(app.env.doc2path(docname)).endswith(".ipynb"):
+        return
+    notebook = json.loads(source[0])
+    metadata = notebook.setdefault("metadata", {})
+    if not metadata.get("language_info") and not metadata.get("kernelspec"):
+        metadata["language_info"] = {"name": "python", "pygments_lexer": "ipython3"}
+        source[0] = json.dumps(notebook)
+
+
 def setup(app):
+    app.connect("source-read", _python_notebook)
     app.connect("source-read", _drop_empty_lecture_glob)
     app.connect("autodoc-process-docstring", _process_docstring)
     app.connect("source-read", _process_gallery_page)

@@ -43,6 +43,9 @@ myst_enable_extensions = ["dollarmath", "amsmath", "deflist"]
 myst_heading_anchors = 3  # [text](page.md#a-heading) links resolve
 nb_execution_mode = "off"  # notebooks are shown as saved, with their stored outputs; the build never runs them
 
+# MathJax typesets the mathematics of the notebooks (and any :math: in a docstring), from its CDN by default;
+# to read the site offline, build with -D mathjax_path=<a local tex-mml-chtml.js> (npm's mathjax package).
+
 # -- API reference -----------------------------------------------------------------------------------------
 autosummary_generate = True
 autodoc_default_options = {"members": True, "show-inheritance": True}

@@ -35,7 +35,7 @@ def saved_figures(block, block_vars, gallery_conf) -> str:
 
     The scripts save, and sometimes close, their figures, so matplotlib's own scraper would miss some
     and show others twice. After each code block this one moves every PNG or GIF the script wrote to its
-    folder into the gallery, in the order written.
+    folder into the gallery, in the order written, each at full width.
     """
     from sphinx_gallery.scrapers import figure_rst
 
@@ -47,4 +47,5 @@ def saved_figures(block, block_vars, gallery_conf) -> str:
         target = Path(target).with_suffix(source.suffix)
         shutil.move(source, target)
         paths.append(str(target))
-    return figure_rst(paths, gallery_conf["src_dir"])
+    # One full-width image each: sphinx-gallery would set several side by side at thumbnail size.
+    return "".join(figure_rst([path], gallery_conf["src_dir"]) for path in paths)

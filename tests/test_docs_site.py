@@ -141,6 +141,11 @@ def test_the_front_page_has_the_dictionary_and_the_pages_render(site):
     assert "explicit Euler of the overdamped flow" in text and "η = dt²/m, β = 1 − γ·dt/m" in text
     for page in [*(p.stem for p in DOCS.glob("*.md")), *(p.stem for p in DOCS.glob("*.ipynb"))]:
         assert (site / f"{page}.html").is_file(), page
+    # A page with mathematics (a notebook's $...$, a docstring's :math:) loads MathJax to typeset it.
+    for path in site.rglob("*.html"):
+        html = path.read_text(encoding="utf-8")
+        if 'class="math notranslate' in html:
+            assert "mathjax" in html.lower(), path.relative_to(site)
 
 
 # ---------------------------------------------------------------- in a browser

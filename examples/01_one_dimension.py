@@ -1,4 +1,5 @@
 """Gradient descent in one dimension: V(x) = 6x² − 12x + 3 from x0 = −0.9 with η = 0.03.
+=====================================================================================
 
 The derivative is V'(x) = 12x − 12, so each step is x⁺ = x − 0.03·(12x − 12) = 0.64·x + 0.36:
 the distance to the minimum x* = 1 shrinks by |1 − 0.03·12| = 0.64 per step. The first step

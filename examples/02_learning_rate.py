@@ -1,4 +1,5 @@
 """The learning rate is a time step: too small, right, too large.
+==============================================================
 
 On V(x) = 6x² − 12x + 3 the curvature is λ = V'' = 12, so each gradient-descent step multiplies the
 distance to the minimum by (1 − 12η). That factor is small and positive for a small η (slow creep),

@@ -1,4 +1,5 @@
 """Gradient descent in two dimensions: V = 6x² + 9y² − 12x − 14y + 3 from three starting points.
+=============================================================================================
 
 ∇V = (12x − 12, 18y − 14) vanishes at (1, 7/9), where V = 3 − 6 − 49/9 = −8.444…. The two springs have stiffness
 12 and 18, so with η = 0.05 the x-error shrinks by |1 − 0.6| = 0.4 and the y-error by |1 − 0.9| = 0.1

@@ -1,4 +1,5 @@
 """Multiple minima: where you start decides where you end.
+=======================================================
 
 The tilted double well V = (x² − 1)² + 0.25·x + ½y² has a deep minimum at x ≈ −1.03 and a shallow
 (metastable) one at x ≈ 0.97, separated by a barrier at x ≈ 0.06. Gradient descent only goes downhill, so

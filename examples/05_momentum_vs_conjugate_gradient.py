@@ -1,4 +1,5 @@
 """Momentum against conjugate gradient on an ill-conditioned quadratic.
+====================================================================
 
 Springs with stiffnesses log-spaced in [1, κ] (κ = 10⁴ by default) from a random start. Gradient descent
 at its best step 2/(L + μ) contracts by (κ − 1)/(κ + 1) per step; the heavy ball with Polyak's

@@ -1,6 +1,8 @@
 """The energy ledger: velocity Verlet conserves energy, friction dissipates it, forward Euler gains it.
+====================================================================================================
 
 A unit mass on a spring of stiffness k = 4 (ω = 2) starts at rest at x = 1, so E₀ = ½kx² = 2.
+
 - Velocity Verlet without friction: the energy error stays below (ω·dt)²/4·E₀ for ever (no drift).
 - Velocity Verlet with friction γ = 0.5: E decays; the ledger books every joule removed (D), and
   E + D stays at E₀ up to the same O(dt²) error.

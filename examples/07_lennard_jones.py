@@ -1,4 +1,5 @@
 """Relax a 13-atom Lennard-Jones cluster with FIRE, the heavy ball, CG and BFGS.
+=============================================================================
 
 Thirteen atoms with pair energy 4(r⁻¹² − r⁻⁶) have their putative global minimum, an icosahedron, at
 V* = −44.326801 (Cambridge Cluster Database, Wales & Doye 1997; rounded to 1e-6, so V − V* of a fully

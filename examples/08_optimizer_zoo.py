@@ -1,4 +1,5 @@
 """The optimizer zoo: every method on Rosenbrock, Himmelblau and Müller–Brown.
+===========================================================================
 
 Each potential runs all methods from one start with one stopping rule (‖∇V‖ ≤ 1e-6, at most 20,000
 steps), and gets one figure: the paths on the landscape and V − V* against gradient evaluations. Step

@@ -1,4 +1,5 @@
 """Noise and temperature: batch, minibatch and stochastic descent; Langevin and annealing.
+=======================================================================================
 
 1. Fisher's Iris with a (4, 16, 3) tanh network: batch gradient descent (all 105 training samples per
    step), minibatch SGD (16) and stochastic descent (1), compared per epoch — evaluation counts are in

@@ -1,4 +1,5 @@
 """A (lr, momentum) sweep: the measured stability map of the heavy ball against the analytic region.
+=================================================================================================
 
 On a quadratic with Hessian eigenvalues in [μ, L] the heavy ball is stable iff
 0 < lr·λ < 2 + 2·momentum for every λ — the boundary lr = (2 + 2·momentum)/L drawn on the map —

@@ -12,7 +12,8 @@ matplotlib.use("Agg")  # the examples write PNG files; they never need a window
 
 def setup(doc: str) -> tuple[Path, bool]:
     """Parse ``[outdir] [--small]``; return the output folder (created) and whether to run small."""
-    parser = argparse.ArgumentParser(description=doc.strip().splitlines()[0])
+    # The gallery of the documentation runs the scripts without their docstring (doc is then empty).
+    parser = argparse.ArgumentParser(description=(doc.strip().splitlines() or [""])[0])
     parser.add_argument("outdir", nargs="?", default=None,
                         help="folder for the figures (default: the folder of this script)")
     parser.add_argument("--small", action="store_true", help="small sizes, for a quick test run")

@@ -297,6 +297,9 @@ def _figure(comparison, path: Path, title: str) -> None:
 
 
 def cmd_demo(args) -> int:
+    if args.steps < 0:
+        raise UsageError(f"--steps must be >= 0, got {args.steps}")
+    _backend(args)
     _check_output("--out", args.out)
     V, x0, lr = build_potential("rosenbrock", None)
     methods = {
@@ -311,8 +314,6 @@ def cmd_demo(args) -> int:
     for label, m in methods.items():
         print(f"  {label:<17} {m!r}" if not isinstance(m, str) else f"  {label:<17} scipy.optimize.minimize('{m}')")
     print()
-    if args.steps < 0:
-        raise UsageError(f"--steps must be >= 0, got {args.steps}")
     result = _run_compare(V, methods, x0, args, 1e-6)
     print(result.table())
     out = Path(args.out) if args.out else Path.cwd() / DEMO_FIGURE

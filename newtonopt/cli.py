@@ -27,7 +27,7 @@ BACKENDS = ("numpy", "numba", "auto")
 #: What `newtonopt list` says of each method, for someone meeting it for the first time. A method missing
 #: here is listed with its registry description.
 PLAIN: dict[str, str] = {
-    "gd": "gradient descent: step downhill, x ← x − lr·∇V (a particle sliding through syrup)",
+    "gd": "gradient descent: step downhill, x ← x − lr·∇V; a particle in syrup, lr = dt/γ",
     "heavyball": "heavy ball (SGD + momentum): a ball of mass m, friction γ; lr = dt²/m, momentum = 1 − γ·dt/m",
     "nesterov": "Nesterov momentum: the heavy ball, but it reads the slope where its momentum is taking it",
     "verlet": "velocity Verlet: Newton's motion m·ẍ = −∇V − γ·ẋ in accurate time steps dt",
@@ -417,7 +417,8 @@ def _add_backend(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--backend", choices=BACKENDS, default="numpy",
                         help="who takes the steps of newtonopt's methods: numpy (default, the readable reference), "
                         "numba (compiled; pip install 'newtonopt[fast]') or auto (numba where it pays)")
-    parser.add_argument("--workers", type=int, help="threads for the compiled backend (default 1)")
+    parser.add_argument("--workers", type=int, help="threads for the compiled backend (default 1); it splits "
+                        "the particles of an ensemble")
 
 
 def make_parser() -> argparse.ArgumentParser:

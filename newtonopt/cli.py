@@ -150,12 +150,17 @@ def method_settings(entry: Method) -> tuple[str, ...] | None:
 
 
 def build_method(name: str, params: dict, lr: float):
-    """An integrator (or a scipy method name) from a CLI method name and its overrides."""
+    """An integrator, a scipy method name, or (a scipy name, its options), from a CLI name and its overrides."""
     entry = find_cli_method(name)
     if isinstance(entry, ScipyEntry):
-        if params:
-            raise UsageError(f"--methods {name}: scipy's methods take no settings here, got {params}")
-        return entry.target
+        if not params:
+            return entry.target
+        for key in params:
+            if key not in entry.settings:
+                known = ", ".join(entry.settings) or "none"
+                raise UsageError(f"--methods {name}: scipy's {entry.target} takes no setting {key!r} here (its "
+                                 f"settings: {known}; tolerances and budgets follow --gtol and --steps)")
+        return entry.target, {key: _convert(f"--methods {name}:", key, value) for key, value in params.items()}
     kwargs = entry.settings(lr)
     known = method_settings(entry)
     for key, value in params.items():
@@ -269,9 +274,11 @@ def cmd_list(args) -> int:
         known = method_settings(m)
         if known:
             print(f"  {'':<19}   settings: {', '.join(known)}")
-    print("\nFrom scipy.optimize (no settings; run with the same start and the same stopping rule):")
+    print("\nFrom scipy.optimize, with the same start and the same stopping rule (--gtol, --steps):")
     for name, entry in SCIPY_METHODS.items():
         print(f"  {name:<19} {PLAIN.get(name, entry.description)}")
+        if entry.settings:
+            print(f"  {'':<19}   settings: {', '.join(entry.settings)}")
     return 0
 
 

@@ -59,13 +59,16 @@ POTENTIALS: dict[str, PotentialEntry] = {
 class ScipyEntry:
     target: str  # the method name scipy.optimize.minimize takes
     description: str
+    # The scipy options the command line passes on (``cg:c2=0.01``): line-search and memory settings only.
+    # Tolerances and budgets (gtol, ftol, maxiter…) stay out: the shared stopping rule sets them.
+    settings: tuple[str, ...] = ()
 
 
 SCIPY_METHODS: dict[str, ScipyEntry] = {
-    "cg": ScipyEntry("CG", "scipy's nonlinear conjugate gradient (Polak–Ribière)"),
-    "bfgs": ScipyEntry("BFGS", "scipy's BFGS quasi-Newton"),
-    "lbfgs": ScipyEntry("L-BFGS-B", "scipy's limited-memory BFGS"),
-    "newton-cg": ScipyEntry("Newton-CG", "scipy's truncated Newton with Hessian-vector products"),
+    "cg": ScipyEntry("CG", "scipy's nonlinear conjugate gradient (Polak–Ribière)", ("c1", "c2")),
+    "bfgs": ScipyEntry("BFGS", "scipy's BFGS quasi-Newton", ("c1", "c2")),
+    "lbfgs": ScipyEntry("L-BFGS-B", "scipy's limited-memory BFGS", ("maxcor", "maxls")),
+    "newton-cg": ScipyEntry("Newton-CG", "scipy's truncated Newton with Hessian-vector products", ("c1", "c2")),
 }
 
 

@@ -215,6 +215,26 @@ def test_every_setting_of_every_registry_method_is_reachable(entry, key, tmp_pat
     assert f"{key}=" in capsys.readouterr().out
 
 
+# Values inside scipy's ranges (0 < c1 < c2 < 1; whole numbers for L-BFGS-B's memory and line search), each
+# unlike scipy's default (c1 = 1e-4, c2 = 0.4 or 0.9, maxcor = 10, maxls = 20).
+SCIPY_VALUES = {"c1": 1e-3, "c2": 0.5, "maxcor": 5, "maxls": 10}
+SCIPY_SETTINGS = [(name, key) for name, entry in SCIPY_METHODS.items() for key in entry.settings]
+
+
+@pytest.mark.filterwarnings("error::scipy.optimize.OptimizeWarning")  # "Unknown solver options" fails the test
+@pytest.mark.parametrize("name, key", SCIPY_SETTINGS, ids=[f"{n}:{k}" for n, k in SCIPY_SETTINGS])
+def test_every_scipy_setting_reaches_scipy(name, key, tmp_path):
+    spec = f"{name}:{key}={SCIPY_VALUES[key]}"
+    (label, _, params), = parse_methods(spec)
+    method = build_method(name, params, 1e-3)
+    assert method == (SCIPY_METHODS[name].target, {key: SCIPY_VALUES[key]})
+    result = no.compare(Rosenbrock(), {label: method}, [-1.2, 1.0], n_steps=5)
+    assert result.trajectories[label].params[key] == SCIPY_VALUES[key]  # the options scipy was given
+    out = tmp_path / "t.json"
+    assert main(["compare", "--methods", spec, "--steps", "5", "--json", str(out)]) == 0
+    assert json.loads(out.read_text())["rows"][0]["params"] == {key: SCIPY_VALUES[key]}
+
+
 @pytest.mark.parametrize("entry", REGISTRY, ids=[m.name for m in REGISTRY])
 def test_every_name_of_every_registry_method_is_reachable(entry, capsys):
     for alias in (entry.name, entry.cls.__name__, entry.title, *entry.aliases):
@@ -264,8 +284,8 @@ def test_list_names_every_potential_method_alias_and_setting_in_plain_words(caps
     for m in REGISTRY:
         assert f"  {m.name} " in text and all(alias in text for alias in m.aliases)
         assert "settings: " + ", ".join(method_settings(m)) in text
-    for name in SCIPY_METHODS:
-        assert f"  {name} " in text
+    for name, entry in SCIPY_METHODS.items():
+        assert f"  {name} " in text and "settings: " + ", ".join(entry.settings) in text
     assert "seeds'" not in text and "starts at -1.2,1" in text  # Rosenbrock's usual start, as --x0 writes it
     assert "momentum = 1 − γ·dt/m" in text  # the heavy ball in both notations
     assert max(len(line) for line in text.splitlines()) <= 120

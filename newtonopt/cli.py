@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import csv
+import inspect
 import json
 import math
+import os
 import re
 import sys
 from pathlib import Path
@@ -18,10 +20,41 @@ from .integrators.registry import METHODS, Method, find_method
 from .registry import POTENTIALS, SCIPY_METHODS, ScipyEntry, lookup
 
 DEMO_FIGURE = "newtonopt_demo.png"
+#: The step budget per method of both `demo` and `compare`, so the two tables can be read side by side.
+DEFAULT_STEPS = 50_000
+BACKENDS = ("numpy", "numba", "auto")
+
+#: What `newtonopt list` says of each method, for someone meeting it for the first time. A method missing
+#: here is listed with its registry description.
+PLAIN: dict[str, str] = {
+    "gd": "gradient descent: step downhill, x ← x − lr·∇V; a particle in syrup, lr = dt/γ",
+    "heavyball": "heavy ball (SGD + momentum): a ball of mass m, friction γ; lr = dt²/m, momentum = 1 − γ·dt/m",
+    "nesterov": "Nesterov momentum: the heavy ball, but it reads the slope where its momentum is taking it",
+    "verlet": "velocity Verlet: Newton's motion m·ẍ = −∇V − γ·ẋ in accurate time steps dt",
+    "euler": "forward Euler of the same motion: the simplest time step; it gains energy it should not",
+    "langevin": "Langevin dynamics: the ball with friction, shaken by random kicks at temperature T",
+    "overdamped-langevin": "noisy gradient descent (SGLD): downhill steps plus random kicks at temperature T",
+    "adagrad": "Adagrad: each coordinate's step shrinks as its squared gradients add up",
+    "rmsprop": "RMSprop: each coordinate's step divided by a running average of its squared gradients",
+    "adam": "Adam: momentum with RMSprop's per-coordinate step sizes (the deep-learning default)",
+    "fire": "FIRE: a ball that speeds up while it runs downhill and stops dead when it turns uphill",
+    "cg": "conjugate gradient: line searches along directions that do not undo each other",
+    "bfgs": "BFGS: learns the curvature from the gradients it has seen and takes Newton-like steps",
+    "lbfgs": "L-BFGS-B: BFGS that remembers only the last few steps, for many variables",
+    "newton-cg": "Newton-CG: Newton steps using second derivatives (Hessian-vector products)",
+}
 
 
 class UsageError(Exception):
     """A bad flag or value: reported on stderr with exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, but its own complaints (unknown flag, missing value) are one line too."""
+
+    def error(self, message: str):
+        text = re.sub(r"\s*\n\s*", "; ", message.strip())
+        self.exit(2, f"newtonopt: error: {text} (see `{self.prog} --help`)\n")
 
 
 # ------------------------------------------------------------------------------------------- parsing helpers
@@ -35,10 +68,28 @@ def _number(flag: str, text: str) -> float:
     return value
 
 
+def _split_commas(text: str) -> list[str]:
+    """Split at the commas outside brackets, so that ``adam:betas=(0.9,0.99)`` stays one token."""
+    tokens, depth, current = [], 0, []
+    for char in text:
+        depth += {"(": 1, "[": 1, ")": -1, "]": -1}.get(char, 0)
+        if char == "," and depth <= 0:
+            tokens.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    tokens.append("".join(current))
+    return [t.strip() for t in tokens]
+
+
 def parse_methods(text: str) -> list[tuple[str, str, dict]]:
-    """``'gd,heavyball:lr=1e-3,momentum=0.9,cg'`` → [(label, name, params), ...]."""
+    """``'gd,heavyball:lr=1e-3,momentum=0.9,cg'`` → [(label, name, params), ...].
+
+    The label is the name as written; a name given twice gets ``(2)``, ``(3)``… after it, so that
+    ``gd:lr=0.1,gd:lr=0.01`` compares two step sizes.
+    """
     methods: list[tuple[str, str, dict]] = []
-    for token in (t.strip() for t in text.split(",")):
+    for token in _split_commas(text):
         if not token:
             continue
         if "=" in token and ":" not in token:
@@ -54,7 +105,10 @@ def parse_methods(text: str) -> list[tuple[str, str, dict]]:
                 raise UsageError(f"--methods: expected name:key=value, got {token!r}")
             key, _, value = first.partition("=")
             params[key.strip()] = value.strip()
-        methods.append((token.split(":")[0].strip(), name.strip(), params))
+        label, k = name.strip(), 2
+        while label in {m[0] for m in methods}:
+            label, k = f"{name.strip()} ({k})", k + 1
+        methods.append((label, name.strip(), params))
     if not methods:
         raise UsageError("--methods: no method given")
     return methods
@@ -65,8 +119,8 @@ def _convert(flag: str, key: str, value: str):
         return value.lower() == "true"
     if re.fullmatch(r"[+-]?\d+", value.strip()):
         return int(value)  # seed=3, Nmin=5: an int; lr=1 is taken as 1.0 by the method itself
-    if value.startswith("(") or "/" in value:
-        parts = [p for p in re.split(r"[(),/ ]+", value) if p]
+    if value.startswith(("(", "[")) or "/" in value:
+        parts = [p for p in re.split(r"[()\[\],/ ]+", value) if p]
         return tuple(_number(f"{flag} {key}", p) for p in parts)
     return _number(f"{flag} {key}", value)
 
@@ -87,15 +141,32 @@ def find_cli_method(name: str) -> Method | ScipyEntry:
     raise AssertionError("unreachable: lookup found a name find_method did not")  # pragma: no cover
 
 
+def method_settings(entry: Method) -> tuple[str, ...] | None:
+    """The settings a method's constructor takes (``lr``, ``momentum``…), or None when it takes any keyword."""
+    parameters = list(inspect.signature(entry.cls).parameters.values())
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
+        return None
+    return tuple(p.name for p in parameters if p.kind is not inspect.Parameter.VAR_POSITIONAL)
+
+
 def build_method(name: str, params: dict, lr: float):
-    """An integrator (or a scipy method name) from a CLI method name and its overrides."""
+    """An integrator, a scipy method name, or (a scipy name, its options), from a CLI name and its overrides."""
     entry = find_cli_method(name)
     if isinstance(entry, ScipyEntry):
-        if params:
-            raise UsageError(f"--methods: {name} takes no parameters here, got {params}")
-        return entry.target
+        if not params:
+            return entry.target
+        for key in params:
+            if key not in entry.settings:
+                known = ", ".join(entry.settings) or "none"
+                raise UsageError(f"--methods {name}: scipy's {entry.target} takes no setting {key!r} here (its "
+                                 f"settings: {known}; tolerances and budgets follow --gtol and --steps)")
+        return entry.target, {key: _convert(f"--methods {name}:", key, value) for key, value in params.items()}
     kwargs = entry.settings(lr)
+    known = method_settings(entry)
     for key, value in params.items():
+        if known is not None and key not in known:
+            raise UsageError(f"--methods {name}: {entry.name} has no setting {key!r} (its settings: "
+                             f"{', '.join(known)})")
         kwargs[key] = _convert(f"--methods {name}:", key, value)
     try:
         return entry.cls(**kwargs)
@@ -129,6 +200,35 @@ def build_potential(text: str, dim: int | None):
     return V, np.zeros(V.dim), 1e-3
 
 
+def parse_x0(text: str, dim: int, name: str) -> np.ndarray:
+    """``'-1.2,1'`` (or ``'-1.2, 1'``, ``'(-1.2, 1)'``, ``'-1.2 1'``) → array([-1.2, 1.0]), checked against ``dim``."""
+    parts = [t for t in re.split(r"[,\s]+", text.strip().strip("()[]")) if t]
+    x0 = np.array([_number("--x0", t) for t in parts])
+    if x0.shape != (dim,):
+        raise UsageError(f"--x0 needs {dim} comma-separated numbers for {name}, got {len(x0)}")
+    return x0
+
+
+def _backend(args) -> tuple[str, int | None]:
+    """``--backend`` and ``--workers``, checked in the command line's words."""
+    if args.workers is not None and args.workers < 1:
+        raise UsageError(f"--workers must be a positive integer, got {args.workers}")
+    if args.backend == "numpy" and (args.workers or 1) > 1:
+        raise UsageError(f"--workers {args.workers} needs --backend numba or auto (numpy runs on one thread)")
+    return args.backend, args.workers
+
+
+def _run_compare(V, methods, x0, args, gtol):
+    """compare(), its refusals before any run (a bad start, a method numba cannot run) as usage errors."""
+    backend, workers = _backend(args)
+    try:
+        return compare(V, methods, x0, n_steps=args.steps, gtol=gtol, backend=backend, workers=workers)
+    except ImportError as exc:  # --backend numba without numba: the message names the extra to install
+        raise UsageError(f"--backend {backend}: {exc}") from None
+    except (ValueError, TypeError) as exc:  # refused before any run started (e.g. V not finite at x0)
+        raise UsageError(f"compare: {exc}") from None
+
+
 # ------------------------------------------------------------------------------------------------ commands
 def _check_output(flag: str, path: str | None) -> None:
     """Refuse an output path whose folder does not exist before any work is done (a long run would be lost)."""
@@ -150,15 +250,35 @@ def _write(flag: str, path: str, write) -> None:
         raise UsageError(f"{flag}: could not write {path!r}: {exc.strerror or exc}") from None
 
 
+def _start_text(entry) -> str:
+    """The default start as --x0 spells it, for the potentials small enough to show one."""
+    try:
+        V = entry.make(None)
+        x0 = np.asarray(entry.start(V), dtype=float)
+    except Exception:  # noqa: BLE001 - a listing never fails over one entry's start
+        return ""
+    return "" if x0.size > 3 else "; starts at " + ",".join(f"{v:g}" for v in x0)
+
+
 def cmd_list(args) -> int:
-    print("potentials (--potential NAME, or a formula in x, y, z such as '6*x**2 + 9*y**2 - 12*x'):")
+    print("Landscapes to minimize (--potential NAME; --x0 to start elsewhere), or your own formula in x, y, z,")
+    print("e.g. --potential '(1 - x)**2 + 100*(y - x**2)**2':")
     for name, entry in POTENTIALS.items():
-        print(f"  {name:<14} {entry.description}")
-    print("\nmethods (--methods a,b,c; parameters as heavyball:lr=1e-3,momentum=0.9 or langevin:temperature=0.3):")
+        print(f"  {name:<14} {entry.description}{_start_text(entry)}")
+    print("\nMethods (--methods gd,heavyball,cg). Change a setting with NAME:SETTING=VALUE, e.g.")
+    print("--methods heavyball:lr=1e-3,momentum=0.9 or langevin:temperature=0.3. By default the step size")
+    print("comes from the landscape; `newtonopt compare` prints the settings each method used.")
     for m in METHODS:
-        print(f"  {m.name:<19} {m.description} [newtonopt]")
+        also = f" (also: {', '.join(m.aliases)})" if m.aliases else ""
+        print(f"  {m.name:<19} {PLAIN.get(m.name, m.description)}{also}")
+        known = method_settings(m)
+        if known:
+            print(f"  {'':<19}   settings: {', '.join(known)}")
+    print("\nFrom scipy.optimize, with the same start and the same stopping rule (--gtol, --steps):")
     for name, entry in SCIPY_METHODS.items():
-        print(f"  {name:<19} {entry.description} [scipy.optimize]")
+        print(f"  {name:<19} {PLAIN.get(name, entry.description)}")
+        if entry.settings:
+            print(f"  {'':<19}   settings: {', '.join(entry.settings)}")
     return 0
 
 
@@ -184,6 +304,9 @@ def _figure(comparison, path: Path, title: str) -> None:
 
 
 def cmd_demo(args) -> int:
+    if args.steps < 0:
+        raise UsageError(f"--steps must be >= 0, got {args.steps}")
+    _backend(args)
     _check_output("--out", args.out)
     V, x0, lr = build_potential("rosenbrock", None)
     methods = {
@@ -198,7 +321,7 @@ def cmd_demo(args) -> int:
     for label, m in methods.items():
         print(f"  {label:<17} {m!r}" if not isinstance(m, str) else f"  {label:<17} scipy.optimize.minimize('{m}')")
     print()
-    result = compare(V, methods, x0, n_steps=args.steps, gtol=1e-6)
+    result = _run_compare(V, methods, x0, args, 1e-6)
     print(result.table())
     out = Path(args.out) if args.out else Path.cwd() / DEMO_FIGURE
     _write("--out", str(out), lambda: _figure(result, out, "Rosenbrock from (−1.2, 1): same start, same stopping "
@@ -215,13 +338,12 @@ def cmd_compare(args) -> int:
         dim = args.dim
     V, x0, lr = build_potential(args.potential, dim)
     if args.x0 is not None:
-        x0 = np.array([_number("--x0", t) for t in args.x0.split(",") if t.strip()])
-        if x0.shape != (V.dim,):
-            raise UsageError(f"--x0 needs {V.dim} comma-separated numbers for {V.name}, got {len(x0)}")
+        x0 = parse_x0(args.x0, V.dim, V.name)
     if args.steps < 0:
         raise UsageError(f"--steps must be >= 0, got {args.steps}")
     if args.gtol is not None and not args.gtol > 0:
         raise UsageError(f"--gtol must be > 0, got {args.gtol}")
+    _backend(args)
     for flag, path in (("--csv", args.csv), ("--json", args.json), ("--plot", args.plot)):
         _check_output(flag, path)
     methods = {}
@@ -235,11 +357,8 @@ def cmd_compare(args) -> int:
                 raise UsageError(f"--tuned {name} at x0 = {np.asarray(x0).tolist()}: {exc}") from None
         else:
             methods[label] = build_method(name, params, lr)
-    try:
-        result = compare(V, methods, x0, n_steps=args.steps, gtol=args.gtol)
-    except (ValueError, TypeError) as exc:  # refused before any run started (e.g. V not finite at x0)
-        raise UsageError(f"compare: {exc}") from None
-    print(result.table())
+    result = _run_compare(V, methods, x0, args, args.gtol)
+    print(result.table(params=True))
     if args.csv:
         records = result.to_records()
 
@@ -253,7 +372,7 @@ def cmd_compare(args) -> int:
         print(f"wrote {args.csv}")
     if args.json:
         text = json.dumps({"potential": V.name, "x0": np.asarray(x0).tolist(), "gtol": args.gtol,
-                           "n_steps": args.steps, "rows": result.to_records()}, indent=2)
+                           "n_steps": args.steps, "backend": args.backend, "rows": result.to_records()}, indent=2)
         _write("--json", args.json, lambda: Path(args.json).write_text(text))
         print(f"wrote {args.json}")
     if args.plot:
@@ -272,9 +391,7 @@ def cmd_explore(args) -> int:
     if V.dim != 2:
         raise UsageError(f"--potential: the explorer draws 2-D landscapes, {V.name} has dim = {V.dim}")
     if args.x0 is not None:
-        x0 = np.array([_number("--x0", t) for t in args.x0.split(",") if t.strip()])
-        if x0.shape != (2,):
-            raise UsageError(f"--x0 needs 2 comma-separated numbers, got {len(x0)}")
+        x0 = parse_x0(args.x0, 2, V.name)
     try:
         method = find_method(args.method)
     except ValueError:
@@ -303,26 +420,39 @@ def _explorer_names() -> str:
 
 
 # -------------------------------------------------------------------------------------------------- main
+def _add_backend(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--backend", choices=BACKENDS, default="numpy",
+                        help="who takes the steps of newtonopt's methods: numpy (default, the readable reference), "
+                        "numba (compiled; pip install 'newtonopt[fast]') or auto (numba where it pays)")
+    parser.add_argument("--workers", type=int, help="threads for the compiled backend (default 1); it splits "
+                        "the particles of an ensemble")
+
+
 def make_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="newtonopt", description="Optimization as the motion of a particle in a "
-                                     "potential: run optimizers as integrators and compare them fairly.")
+    parser = _Parser(prog="newtonopt", description="Optimization as the motion of a particle in a "
+                     "potential: run optimizers as integrators and compare them fairly.")
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="the main job: GD, heavy ball, Nesterov, Verlet (and scipy CG) compared")
     demo.add_argument("--out", help=f"where to write the figure (default ./{DEMO_FIGURE})")
-    demo.add_argument("--steps", type=int, default=50_000, help="step budget per method (default 50000)")
+    demo.add_argument("--steps", type=int, default=DEFAULT_STEPS,
+                      help=f"step budget per method (default {DEFAULT_STEPS})")
+    _add_backend(demo)
     demo.set_defaults(func=cmd_demo)
-    lst = sub.add_parser("list", help="the potentials and methods this command knows")
+    lst = sub.add_parser("list", help="the landscapes and methods this command knows, in plain words")
     lst.set_defaults(func=cmd_list)
     cmp_ = sub.add_parser("compare", help="compare methods on a potential from one start with one stopping rule")
     cmp_.add_argument("--potential", default="rosenbrock", help="a name from `newtonopt list` or a formula in x, y, z")
     cmp_.add_argument("--dim", type=int, help="dimension (Rosenbrock, Rastrigin, quadratic) or atoms (lennard-jones)")
     cmp_.add_argument("--methods", default="gd,heavyball,nesterov,verlet,cg",
-                      help="comma-separated method names, with parameters as heavyball:lr=1e-3,momentum=0.9")
-    cmp_.add_argument("--x0", help="the start, comma-separated (default: the potential's conventional start)")
-    cmp_.add_argument("--steps", type=int, default=20_000, help="step budget per method (default 20000)")
+                      help="comma-separated method names, with settings as heavyball:lr=1e-3,momentum=0.9")
+    cmp_.add_argument("--x0", help="the start, comma-separated, e.g. --x0 -1.2,1 (default: the potential's usual "
+                      "start)")
+    cmp_.add_argument("--steps", type=int, default=DEFAULT_STEPS,
+                      help=f"step budget per method (default {DEFAULT_STEPS}, as the demo)")
     cmp_.add_argument("--gtol", type=float, default=1e-6, help="stop when ‖∇V‖ ≤ gtol (default 1e-6)")
     cmp_.add_argument("--tuned", action="store_true", help="gd/heavyball/nesterov with parameters tuned from the "
                       "Hessian at x0 (Polyak's critical damping for the heavy ball)")
+    _add_backend(cmp_)
     cmp_.add_argument("--plot", help="write a figure (PNG)")
     cmp_.add_argument("--csv", help="write the table as CSV")
     cmp_.add_argument("--json", help="write the table as JSON")
@@ -338,13 +468,34 @@ def make_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _join_negative_values(argv: list[str]) -> list[str]:
-    # `--x0 -1.2,1` would read "-1.2,1" as a flag; glue such values to their option.
+def _value_options(parser: argparse.ArgumentParser) -> set[str]:
+    """Every flag, in any subcommand, that takes a value (``--x0``, ``--potential``, ``--lr``…)."""
+    found: set[str] = set()
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                found |= _value_options(sub)
+        elif action.option_strings and action.nargs is None:
+            found.update(action.option_strings)
+    return found
+
+
+def _join_negative_values(argv: list[str], value_options: set[str] | None = None) -> list[str]:
+    """Glue a value that starts with ``-`` to its flag: ``--x0 -1.2,1`` → ``--x0=-1.2,1``.
+
+    argparse reads "-1.2,1" (or a formula "-x**2") as a flag of its own and stops with "expected one
+    argument". A value is glued when it starts with a single ``-`` and is not ``-h``; a ``--flag``
+    after a value flag is still a flag, so ``--x0 --steps 5`` keeps its own complaint.
+    """
+    if value_options is None:
+        value_options = _value_options(make_parser())
     out: list[str] = []
     i = 0
     while i < len(argv):
-        if argv[i] in ("--x0", "--lr") and i + 1 < len(argv) and argv[i + 1].startswith("-"):
-            out.append(f"{argv[i]}={argv[i + 1]}")
+        nxt = argv[i + 1] if i + 1 < len(argv) else None
+        if (argv[i] in value_options and nxt is not None and nxt.startswith("-") and not nxt.startswith("--")
+                and nxt not in ("-", "-h")):
+            out.append(f"{argv[i]}={nxt}")
             i += 2
             continue
         out.append(argv[i])
@@ -354,9 +505,13 @@ def _join_negative_values(argv: list[str]) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = make_parser()
-    args = parser.parse_args(_join_negative_values(list(sys.argv[1:] if argv is None else argv)))
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = parser.parse_args(_join_negative_values(argv, _value_options(parser)))
     try:
         return args.func(args)
+    except BrokenPipeError:  # `newtonopt list | head`: the reader left; no traceback for that
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the exit flush cannot fail again
+        return 0
     except UsageError as exc:
         text = re.sub(r"\s*\n\s*", "; ", str(exc).strip())  # one line on stderr, whatever the message held
         print(f"newtonopt: error: {text}", file=sys.stderr)

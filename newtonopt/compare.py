@@ -14,6 +14,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from ._validation import _describe, as_int, positive
+from .backends import check_backend
+from .backends import select as select_backend
 from .conjugate_gradient import linear_cg
 from .core.progress import progress_bar
 from .integrators.base import Integrator
@@ -98,8 +100,15 @@ class Comparison:
             raise ImportError("Comparison.to_dataframe() needs pandas: pip install pandas") from None
         return pd.DataFrame(self.to_records()).set_index("method")
 
-    def table(self) -> str:
-        """An aligned text table, one line per method."""
+    def table(self, params: bool | None = None) -> str:
+        """An aligned text table, one line per method.
+
+        Parameters
+        ----------
+        params : bool, optional
+            Add a column with the parameters each method ran with (its ``params()``, or the scipy
+            options given). By default the column is shown only when some method was tuned.
+        """
         ensemble = self.x0.ndim > 1
         headers = ["method", "status", "steps", "∇ evals", "V evals", "final V", "V − V*", "dist. to min",
                    "‖∇V‖", "time [ms]"]
@@ -108,15 +117,22 @@ class Comparison:
         if ensemble:
             headers[1:3] = ["converged", "at global", "median steps"]
             keys[1:3] = ["fraction_converged", "fraction_global", "steps"]
-        if any(row.get("tuned") for row in self.rows):
+        tuned = any(row.get("tuned") for row in self.rows)
+        if tuned:
             headers += ["tuned parameters", "tuning ∇ evals"]
             keys += ["params", "tuning_grad_evals"]
+        elif params:
+            headers.append("parameters")
+            keys.append("params")
         lines = [[_fmt(row.get(k), k) for k in keys] for row in self.rows]
         widths = [max(len(h), *(len(line[i]) for line in lines)) for i, h in enumerate(headers)]
-        out = ["  ".join(h.ljust(w) if i == 0 else h.rjust(w) for i, (h, w) in enumerate(zip(headers, widths)))]
-        out.append("  ".join("-" * w for w in widths))
-        for line in lines:
-            out.append("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(line, widths))))
+        left = {0} | {i for i, k in enumerate(keys) if k == "params"}  # text columns; numbers align right
+
+        def join(cells):
+            return "  ".join(c.ljust(w) if i in left else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+
+        out = [join(headers), "  ".join("-" * w for w in widths), *(join(line) for line in lines)]
+        out = [line.rstrip() for line in out]
         rule = f"gtol = {self.gtol:g}" if self.gtol is not None else "no gradient tolerance"
         start = (f"start {np.array2string(self.x0, precision=4, threshold=6)}" if self.x0.ndim == 1 else
                  f"{self.x0.shape[0]} starts (medians over particles)")
@@ -138,11 +154,18 @@ class Comparison:
         raise ValueError(f"kind must be 'convergence' or 'contour', got {kind!r}")
 
 
+def _number(value) -> str:
+    """A parameter for the table: floats to 3 digits, tuples (Adam's betas) element by element."""
+    if isinstance(value, (tuple, list)):
+        return "(" + ", ".join(_number(v) for v in value) + ")"
+    return f"{value:.3g}" if isinstance(value, float) else str(value)
+
+
 def _fmt(value, key) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
     if key == "params":
-        return ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in value.items()) or "—"
+        return ", ".join(f"{k}={_number(v)}" for k, v in value.items()) or "—"
     if key == "seconds":
         return f"{1e3 * value:.1f}"
     if key in ("fraction_converged", "fraction_global"):
@@ -156,14 +179,15 @@ def _fmt(value, key) -> str:
     return str(value)
 
 
-def _run(potential, method, x0, n_steps, gtol, record, every):
+def _run(potential, method, x0, n_steps, gtol, record, every, backend="numpy", workers=None):
     if isinstance(method, str) and method.strip().lower() in LINEAR_CG_NAMES:
         return linear_cg(potential, x0, gtol=gtol, maxiter=n_steps)
     if isinstance(method, tuple):  # a scipy method with its options
         return scipy_minimize(potential, x0, method[0], gtol=gtol, maxiter=n_steps, **dict(method[1]))
     if isinstance(method, str):
         return scipy_minimize(potential, x0, method, gtol=gtol, maxiter=n_steps)
-    return simulate(potential, method, x0, n_steps, gtol=gtol, record=record, every=every, progress=False)
+    return simulate(potential, method, x0, n_steps, gtol=gtol, record=record, every=every, backend=backend,
+                    workers=workers, progress=False)
 
 
 def _distance_row(potential, x_final, values):
@@ -178,19 +202,31 @@ def _distance_row(potential, x_final, values):
     return gap, dist, at_global
 
 
+def _plain(value):
+    """A parameter as plain Python (JSON-serializable): numpy scalars to float or int, tuples element-wise."""
+    if isinstance(value, tuple):
+        return tuple(_plain(v) for v in value)
+    if isinstance(value, (float, np.floating)):
+        return float(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
 def _tuning_columns(method, result) -> dict:
     """The parameters a method ran with and, when it was tuned, the gradient evaluations its tuning spent."""
     if isinstance(method, (str, tuple)):
         params = dict(method[1]) if isinstance(method, tuple) else {}
     else:
-        params = {k: v for k, v in method.params().items() if np.ndim(v) == 0}
-    return {"params": {k: (float(v) if isinstance(v, (float, np.floating)) else v) for k, v in params.items()},
+        # Scalars and small tuples (Adam's betas); per-particle arrays would not fit a table cell.
+        params = {k: v for k, v in method.params().items() if np.ndim(v) == 0 or isinstance(v, tuple)}
+    return {"params": {k: _plain(v) for k, v in params.items()},
             "tuned": result is not None, "tuning_grad_evals": None if result is None else result.counts["gradient"]}
 
 
 def compare(potential: Potential, methods, x0, *, n_steps: int = 10_000, gtol: float | None = 1e-6,
-            record: str = "all", every: int = 1, tune: int | None = None, seed: int = 0,
-            progress: bool | None = None) -> Comparison:
+            record: str = "all", every: int = 1, tune: int | None = None, seed: int = 0, backend: str = "numpy",
+            workers: int | None = None, progress: bool | None = None) -> Comparison:
     """Run several methods from one start with one stopping rule and tabulate the result.
 
     Parameters
@@ -218,6 +254,13 @@ def compare(potential: Potential, methods, x0, *, n_steps: int = 10_000, gtol: f
         method ended with and the evaluations its tuning spent.
     seed : int
         Scrambles the Sobol points of the tuning, so a tuned comparison is reproducible bit for bit.
+    backend : {'numpy', 'numba', 'auto'}
+        Who takes the newtonopt methods' steps (see :func:`newtonopt.simulate`); scipy's methods and
+        linear CG run as they always do. With 'numba' every newtonopt method is checked before any
+        run starts, so a method the compiled loop cannot run is refused up front, not half-way.
+        Tuning trials run on numpy.
+    workers : int, optional
+        Threads over which the compiled backend splits an ensemble's particles.
     progress : bool or None
         A progress bar over the runs (and tunings), advanced as each finishes: None (default) shows one
         in a terminal or notebook when the first runs project the comparison past 2 s, True always
@@ -241,6 +284,11 @@ def compare(potential: Potential, methods, x0, *, n_steps: int = 10_000, gtol: f
     n_steps = as_int("n_steps", n_steps, low=0)
     gtol = None if gtol is None else positive("gtol", gtol)
     start = np.array(prepare_start(potential, x0), order="C")
+    backend, workers = check_backend(backend, workers)
+    if backend == "numba":  # refuse what the compiled loop cannot run before any run starts
+        for method in items.values():
+            if isinstance(method, Integrator):
+                select_backend(backend, workers, potential, method, start.dtype, start.size, n_steps)
     tuning = {}
     budget = None if tune is None else as_int("tune", tune, low=1)
     spaces = {label: None if budget is None or isinstance(method, (str, tuple)) else find_method(method).space
@@ -249,11 +297,12 @@ def compare(potential: Potential, methods, x0, *, n_steps: int = 10_000, gtol: f
                        desc="compare", unit="run")
     with bar:
         rows, trajectories = _compare_all(potential, items, spaces, start, n_steps, gtol, record, every, budget,
-                                          seed, tuning, bar)
+                                          seed, tuning, bar, backend, workers)
     return Comparison(potential, start, gtol, n_steps, rows, trajectories)
 
 
-def _compare_all(potential, items, spaces, start, n_steps, gtol, record, every, budget, seed, tuning, bar):
+def _compare_all(potential, items, spaces, start, n_steps, gtol, record, every, budget, seed, tuning, bar, backend,
+                 workers):
     """compare's work: tune the methods that have a space (when asked), then run each; one bar unit per task."""
     for label, method in items.items():
         if spaces[label] is None:
@@ -267,7 +316,7 @@ def _compare_all(potential, items, spaces, start, n_steps, gtol, record, every, 
     for label, method in items.items():
         if start.ndim == 1:
             t0 = time.perf_counter()
-            traj = _run(potential, method, start, n_steps, gtol, record, every)
+            traj = _run(potential, method, start, n_steps, gtol, record, every, backend, workers)
             seconds = time.perf_counter() - t0
             trajectories[label] = traj
             gap, dist, _ = _distance_row(potential, traj.x_final, float(traj.value_final))
@@ -293,7 +342,7 @@ def _compare_all(potential, items, spaces, start, n_steps, gtol, record, every, 
             grad_evals = sum(r.counts["gradient"] for r in runs)
             value_evals = sum(r.counts["value"] for r in runs)
         else:
-            traj = _run(potential, method, start, n_steps, gtol, record, every)
+            traj = _run(potential, method, start, n_steps, gtol, record, every, backend, workers)
             trajectories[label] = traj
             steps = traj.converged_step.reshape(-1)
             converged = steps >= 0

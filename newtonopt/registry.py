@@ -31,26 +31,27 @@ def _lj_start(V):
 
 POTENTIALS: dict[str, PotentialEntry] = {
     "rosenbrock": PotentialEntry(lambda d: P.Rosenbrock(dim=d or 2), lambda V: np.tile([-1.2, 1.0], V.dim // 2 + 1)[
-        : V.dim], "Rosenbrock's curved valley; minimum 0 at (1, …, 1)", 1e-3),
+        : V.dim], "Rosenbrock's banana-shaped valley, lowest (0) at (1, 1); any --dim", 1e-3),
     "himmelblau": PotentialEntry(lambda d: P.Himmelblau(), lambda V: np.array([0.0, 0.0]),
-                                 "Himmelblau's function: four minima with V = 0", 1e-2),
+                                 "Himmelblau's function: four valleys, all as deep (0)", 1e-2),
     "beale": PotentialEntry(lambda d: P.Beale(), lambda V: np.array([1.0, 1.0]),
-                            "Beale's function: flat plateaus, minimum 0 at (3, 0.5)", 1e-2),
+                            "Beale's function: flat plateaus and steep walls, lowest (0) at (3, 0.5)", 1e-2),
     "muller-brown": PotentialEntry(lambda d: P.MullerBrown(), lambda V: np.array([-0.2, 1.0]),
-                                   "the Müller–Brown surface of chemistry: three minima, two saddles", 1e-4),
+                                   "Müller–Brown, a model chemical reaction: three valleys joined by two passes", 1e-4),
     "double-well": PotentialEntry(lambda d: P.DoubleWell(), lambda V: np.array([0.4, 1.0]),
-                                  "a tilted 2-D double well: a shallow and a deep minimum", 5e-2),
+                                  "two valleys side by side, one deeper than the other", 5e-2),
     "rastrigin": PotentialEntry(lambda d: P.Rastrigin(dim=d or 2), lambda V: np.full(V.dim, 2.2),
-                                "Rastrigin's egg crate: many local minima, global 0 at the origin", 2e-3),
+                                "Rastrigin's egg crate: many dips around the lowest (0) at 0; any --dim", 2e-3),
     "lennard-jones": PotentialEntry(lambda d: P.LennardJones(n_atoms=d or 13), _lj_start,
-                                    "a Lennard-Jones cluster (--dim = number of atoms, default 13)", 1e-3),
+                                    "atoms pulling on each other (Lennard-Jones); --dim atoms, default 13", 1e-3),
     "quadratic": PotentialEntry(lambda d: P.Quadratic(np.logspace(0, 2, d or 2)), lambda V: np.ones(V.dim),
-                                "an ill-conditioned quadratic with eigenvalues log-spaced in [1, 100]", 1e-2),
+                                "a long narrow bowl (curvatures 1 to 100), lowest (0) at 0; any --dim", 1e-2),
     "seed-1d": PotentialEntry(lambda d: P.Quadratic([12.0], [-12.0], 3.0, name="6x² − 12x + 3"),
-                              lambda V: np.array([-0.9]), "the seeds' 6x² − 12x + 3 (minimum at x = 1)", 0.03),
+                              lambda V: np.array([-0.9]), "the parabola 6x² − 12x + 3, lowest (−3) at x = 1", 0.03),
     "seed-2d": PotentialEntry(lambda d: P.Quadratic([12.0, 18.0], [-12.0, -14.0], 3.0,
                                                     name="6x² + 9y² − 12x − 14y + 3"),
-                              lambda V: np.array([0.0, 0.0]), "the seeds' 6x² + 9y² − 12x − 14y + 3", 0.05),
+                              lambda V: np.array([0.0, 0.0]), "the bowl 6x² + 9y² − 12x − 14y + 3, lowest at (1, 7/9)",
+                              0.05),
 }
 
 
@@ -58,13 +59,16 @@ POTENTIALS: dict[str, PotentialEntry] = {
 class ScipyEntry:
     target: str  # the method name scipy.optimize.minimize takes
     description: str
+    # The scipy options the command line passes on (``cg:c2=0.01``): line-search and memory settings only.
+    # Tolerances and budgets (gtol, ftol, maxiter…) stay out: the shared stopping rule sets them.
+    settings: tuple[str, ...] = ()
 
 
 SCIPY_METHODS: dict[str, ScipyEntry] = {
-    "cg": ScipyEntry("CG", "scipy's nonlinear conjugate gradient (Polak–Ribière)"),
-    "bfgs": ScipyEntry("BFGS", "scipy's BFGS quasi-Newton"),
-    "lbfgs": ScipyEntry("L-BFGS-B", "scipy's limited-memory BFGS"),
-    "newton-cg": ScipyEntry("Newton-CG", "scipy's truncated Newton with Hessian-vector products"),
+    "cg": ScipyEntry("CG", "scipy's nonlinear conjugate gradient (Polak–Ribière)", ("c1", "c2")),
+    "bfgs": ScipyEntry("BFGS", "scipy's BFGS quasi-Newton", ("c1", "c2")),
+    "lbfgs": ScipyEntry("L-BFGS-B", "scipy's limited-memory BFGS", ("maxcor", "maxls")),
+    "newton-cg": ScipyEntry("Newton-CG", "scipy's truncated Newton with Hessian-vector products", ("c1", "c2")),
 }
 
 

@@ -111,3 +111,58 @@ def test_a_good_run_still_writes_its_files(tmp_path, capsys):
     code, out, err = run(["compare", *FAST, "--csv", str(csv), "--json", str(js)], capsys)
     assert code == 0 and err == "" and csv.exists() and js.exists()
     assert np.isfinite(float(csv.read_text().splitlines()[1].split(",")[5]))  # final_V of gd
+
+
+# argparse's own complaints are one line too (they used to be a usage block and an error line).
+@pytest.mark.parametrize("argv, fragments", [
+    (["compare", "--steps", "many"], ["argument --steps: invalid int value: 'many'", "newtonopt compare --help"]),
+    (["compare", "--stepz", "5"], ["unrecognized arguments: --stepz 5"]),
+    (["compare", "--x0"], ["argument --x0: expected one argument"]),
+    (["compare", "--x0", "--steps", "5"], ["argument --x0: expected one argument"]),  # a flag is not a value
+    (["compare", "--backend", "gpu"], ["argument --backend: invalid choice: 'gpu'"]),
+    (["dance"], ["argument command: invalid choice: 'dance'"]),
+    ([], ["the following arguments are required: command"]),
+])
+def test_argparse_errors_are_one_line(argv, fragments, capsys):
+    code, out, err = run(argv, capsys)
+    assert_one_line_error(code, err, *fragments)
+    assert out == ""
+
+
+@pytest.mark.parametrize("argv, fragments", [
+    (["compare", "--methods", "gd:momentum=0.9"], ["--methods gd: gd has no setting 'momentum'",
+                                                   "its settings: lr, friction"]),
+    (["compare", "--methods", "HeavyBall:beta=0.9"], ["--methods HeavyBall: heavyball has no setting 'beta'"]),
+    (["compare", "--methods", "cg:gtol=0.1"], ["--methods cg: scipy's CG takes no setting 'gtol' here",
+                                               "its settings: c1, c2", "follow --gtol and --steps"]),
+    (["compare", "--methods", "adam:betas=(0.9,x)"], ["--methods adam: betas expects a number, got 'x'"]),
+    (["compare", "--methods", "lr=0.1,gd"], ["parameter 'lr=0.1' comes before any method name"]),
+    (["compare", "--methods", ","], ["--methods: no method given"]),
+    (["compare", "--x0", "-1.2,one"], ["--x0 expects a number, got 'one'"]),
+    (["compare", "--x0", "-1.2"], ["--x0 needs 2 comma-separated numbers for Rosenbrock, got 1"]),
+    (["explore", "--x0", "-1,2,3", "--out", "x.png"], ["--x0 needs 2 comma-separated numbers for Himmelblau, got 3"]),
+    (["explore", "--lr", "-0.1", "--out", "x.png"], ["--lr must be > 0, got -0.1"]),  # glued, then refused by us
+    (["explore", "--momentum", "-0.5", "--out", "x.png"], ["--momentum must be in [0, 1), got -0.5"]),
+    (["compare", "--workers", "2", *FAST], ["--workers 2 needs --backend numba or auto"]),
+    (["compare", "--workers", "0", "--backend", "auto", *FAST], ["--workers must be a positive integer, got 0"]),
+    (["demo", "--steps", "-1"], ["--steps must be >= 0, got -1"]),
+])
+def test_bad_settings_starts_and_backends(argv, fragments, capsys):
+    code, out, err = run(argv, capsys)
+    assert_one_line_error(code, err, *fragments)
+    assert out == ""  # refused before anything ran
+
+
+def test_numba_refusing_a_method_is_one_line_before_any_run(capsys):
+    pytest.importorskip("numba")
+    code, out, err = run(["compare", "--backend", "numba", "--methods", "gd,adam", "--steps", "5"], capsys)
+    assert_one_line_error(code, err, "no rule for Adam")
+    assert out == ""
+
+
+def test_numba_missing_names_the_extra(monkeypatch, capsys):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "numba", None)  # `import numba` now fails, as where it is not installed
+    code, out, err = run(["compare", "--backend", "numba", *FAST], capsys)
+    assert_one_line_error(code, err, "--backend numba", "pip install 'newtonopt[fast]'")

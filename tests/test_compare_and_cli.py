@@ -7,8 +7,10 @@ import numpy as np
 import pytest
 
 import newtonopt as no
-from newtonopt.cli import main, parse_methods
+from newtonopt.cli import DEFAULT_STEPS, build_method, main, make_parser, method_settings, parse_methods
+from newtonopt.integrators.registry import METHODS as REGISTRY
 from newtonopt.potentials import DoubleWell, Quadratic, Rosenbrock
+from newtonopt.registry import POTENTIALS, SCIPY_METHODS
 
 METHODS = {"GD": no.GradientDescent(1e-3), "heavy ball": no.HeavyBall(1e-3, 0.9), "CG": "CG"}
 
@@ -153,3 +155,197 @@ def test_cli_explore_without_a_display_writes_a_snapshot(tmp_path, capsys):
                  str(out)]) == 0
     assert "snapshot" in capsys.readouterr().out and out.stat().st_size > 20_000
     assert main(["explore", "--potential", "rastrigin", "--method", "adam"]) == 2
+
+
+# ------------------------------------------------------------------------ every registry method, every setting
+
+
+def _spell(value) -> str:
+    """A value as the command line writes it."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, tuple):
+        return "(" + ",".join(_spell(v) for v in value) + ")"
+    return repr(value)
+
+
+def _another_value(entry, key, default):
+    """A value other than the default that the method's class itself accepts for ``key``."""
+    base = entry.settings(1e-3)
+    if isinstance(default, bool):
+        candidates = [not default]
+    elif isinstance(default, int):
+        candidates = [default + 1, default + 2]
+    elif isinstance(default, tuple):
+        candidates = [tuple(0.99 * v for v in default), tuple(1.01 * v for v in default)]
+    else:
+        candidates = [0.5 * default, 2.0 * default, default + 0.5, 0.5] if default else [0.5, 0.01]
+    for value in candidates:
+        try:
+            entry.cls(**{**base, key: value})
+        except (ValueError, TypeError):
+            continue
+        return value
+    raise AssertionError(f"{entry.name}: no other valid value found for {key} = {default!r}")
+
+
+SETTINGS = [(m, key) for m in REGISTRY for key in method_settings(m)]
+
+
+def test_the_settings_loop_covers_every_method_in_the_registry():
+    assert {m.name for m, _ in SETTINGS} == {m.name for m in REGISTRY}
+    assert len(SETTINGS) >= 2 * len(REGISTRY)
+
+
+@pytest.mark.parametrize("entry, key", SETTINGS, ids=[f"{m.name}:{k}" for m, k in SETTINGS])
+def test_every_setting_of_every_registry_method_is_reachable(entry, key, tmp_path, capsys):
+    default = entry.build(1e-3).params()[key]
+    value = _another_value(entry, key, default)
+    spec = f"{entry.name}:{key}={_spell(value)}"
+    # what the command line builds is what Python builds with the same keyword
+    built = build_method(entry.name, parse_methods(spec)[0][2], 1e-3)
+    assert built.params() == entry.cls(**{**entry.settings(1e-3), key: value}).params()
+    # and the run uses it: the JSON row and the table's parameters column carry the value
+    out = tmp_path / "t.json"
+    argv = ["compare", "--potential", "seed-2d", "--methods", spec, "--steps", "3", "--json", str(out)]
+    assert main(argv) == 0, capsys.readouterr().err
+    row = json.loads(out.read_text())["rows"][0]
+    expected = list(value) if isinstance(value, tuple) else value
+    assert row["params"][key] == expected
+    assert f"{key}=" in capsys.readouterr().out
+
+
+# Values inside scipy's ranges (0 < c1 < c2 < 1; whole numbers for L-BFGS-B's memory and line search), each
+# unlike scipy's default (c1 = 1e-4, c2 = 0.4 or 0.9, maxcor = 10, maxls = 20).
+SCIPY_VALUES = {"c1": 1e-3, "c2": 0.5, "maxcor": 5, "maxls": 10}
+SCIPY_SETTINGS = [(name, key) for name, entry in SCIPY_METHODS.items() for key in entry.settings]
+
+
+@pytest.mark.filterwarnings("error::scipy.optimize.OptimizeWarning")  # "Unknown solver options" fails the test
+@pytest.mark.parametrize("name, key", SCIPY_SETTINGS, ids=[f"{n}:{k}" for n, k in SCIPY_SETTINGS])
+def test_every_scipy_setting_reaches_scipy(name, key, tmp_path):
+    spec = f"{name}:{key}={SCIPY_VALUES[key]}"
+    (label, _, params), = parse_methods(spec)
+    method = build_method(name, params, 1e-3)
+    assert method == (SCIPY_METHODS[name].target, {key: SCIPY_VALUES[key]})
+    result = no.compare(Rosenbrock(), {label: method}, [-1.2, 1.0], n_steps=5)
+    assert result.trajectories[label].params[key] == SCIPY_VALUES[key]  # the options scipy was given
+    out = tmp_path / "t.json"
+    assert main(["compare", "--methods", spec, "--steps", "5", "--json", str(out)]) == 0
+    assert json.loads(out.read_text())["rows"][0]["params"] == {key: SCIPY_VALUES[key]}
+
+
+@pytest.mark.parametrize("entry", REGISTRY, ids=[m.name for m in REGISTRY])
+def test_every_name_of_every_registry_method_is_reachable(entry, capsys):
+    for alias in (entry.name, entry.cls.__name__, entry.title, *entry.aliases):
+        assert type(build_method(alias, {}, 1e-3)) is entry.cls
+    assert main(["compare", "--potential", "seed-2d", "--methods", entry.cls.__name__, "--steps", "3"]) == 0
+    assert capsys.readouterr().out.splitlines()[2].startswith(entry.cls.__name__)
+
+
+def test_the_same_method_twice_gets_two_rows(tmp_path):
+    out = tmp_path / "t.json"
+    assert main(["compare", "--methods", "gd:lr=1e-3,gd:lr=2e-3,gd", "--steps", "10", "--json", str(out)]) == 0
+    rows = json.loads(out.read_text())["rows"]
+    assert [(r["method"], r["params"]["lr"]) for r in rows] == [("gd", 1e-3), ("gd (2)", 2e-3), ("gd (3)", 1e-3)]
+
+
+# ------------------------------------------------------------------------------------------------- spellings
+@pytest.mark.parametrize("spelling", [
+    ["--x0", "-1.2,1"], ["--x0=-1.2,1"], ["--x0", "-1.2, 1"], ["--x0", "(-1.2, 1)"], ["--x0", "[-1.2,1]"],
+    ["--x0", "-1.2 1"], ["--x0", "-12e-1,1."],
+])
+def test_every_spelling_of_a_negative_start(spelling, tmp_path):
+    out = tmp_path / "t.json"
+    assert main(["compare", *spelling, "--methods", "cg", "--steps", "1", "--json", str(out)]) == 0
+    assert json.loads(out.read_text())["x0"] == [-1.2, 1.0]
+
+
+def test_a_formula_may_start_with_a_minus(tmp_path):
+    out = tmp_path / "t.json"
+    assert main(["compare", "--potential", "-exp(-x**2 - y**2)", "--x0", "0.5,-0.5", "--methods", "bfgs",
+                 "--json", str(out)]) == 0
+    row = json.loads(out.read_text())["rows"][0]
+    assert row["status"] == "converged" and row["final_V"] == pytest.approx(-1.0, abs=1e-12)  # V(0, 0) = −1
+
+
+def test_tuples_with_commas_slashes_and_brackets():
+    for spec in ("adam:betas=(0.8,0.99)", "adam:betas=(0.8/0.99)", "adam:betas=0.8/0.99", "adam:betas=[0.8, 0.99]"):
+        (label, name, params), = parse_methods(spec)
+        assert build_method(name, params, 1e-3).params()["betas"] == (0.8, 0.99), spec
+
+
+# --------------------------------------------------------------------------------------- list and the table
+def test_list_names_every_potential_method_alias_and_setting_in_plain_words(capsys):
+    assert main(["list"]) == 0
+    text = capsys.readouterr().out
+    for name in POTENTIALS:
+        assert f"  {name} " in text
+    for m in REGISTRY:
+        assert f"  {m.name} " in text and all(alias in text for alias in m.aliases)
+        assert "settings: " + ", ".join(method_settings(m)) in text
+    for name, entry in SCIPY_METHODS.items():
+        assert f"  {name} " in text and "settings: " + ", ".join(entry.settings) in text
+    assert "seeds'" not in text and "starts at -1.2,1" in text  # Rosenbrock's usual start, as --x0 writes it
+    assert "momentum = 1 − γ·dt/m" in text  # the heavy ball in both notations
+    assert max(len(line) for line in text.splitlines()) <= 120
+
+
+def test_compare_prints_the_parameters_each_method_used(capsys):
+    # Müller–Brown's default lr is 1e-4 (newtonopt.registry); verlet takes dt = √lr = 0.01 and the friction
+    # with e^(−γ·dt) = 0.9, γ = −ln 0.9 / 0.01 = 10.536 (the registry's rule, docs/cli.md).
+    assert main(["compare", "--potential", "muller-brown", "--methods", "gd,verlet,cg", "--steps", "5"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split()[-1] == "parameters"
+    rows = {line.split()[0]: line for line in lines[2:5]}
+    assert rows["gd"].endswith("lr=0.0001, friction=1")
+    assert rows["verlet"].endswith("dt=0.01, mass=1, friction=10.5")
+    assert rows["cg"].endswith("—")
+
+
+def test_compare_and_demo_share_the_step_budget():
+    parser = make_parser()
+    assert parser.parse_args(["compare"]).steps == parser.parse_args(["demo"]).steps == DEFAULT_STEPS == 50_000
+
+
+# ----------------------------------------------------------------------------------------- backend, workers
+def test_compare_backend_numba_gives_numpys_bits():
+    pytest.importorskip("numba")
+    # Rosenbrock is built from + − ×, where both backends promise the same bits (newtonopt.backends).
+    methods = {"gd": no.GradientDescent(1e-3), "hb": no.HeavyBall(1e-3, 0.9), "CG": "CG"}
+    a = no.compare(Rosenbrock(), methods, [-1.2, 1.0], n_steps=300)
+    b = no.compare(Rosenbrock(), methods, [-1.2, 1.0], n_steps=300, backend="numba")
+    for label in methods:
+        np.testing.assert_array_equal(a.trajectories[label].x, b.trajectories[label].x)
+
+
+def test_compare_checks_backend_and_workers():
+    with pytest.raises(ValueError, match="backend must be one of"):
+        no.compare(Rosenbrock(), {"gd": no.GradientDescent(1e-3)}, [-1.2, 1.0], backend="gpu")
+    with pytest.raises(ValueError, match="workers=2 needs backend='numba'"):
+        no.compare(Rosenbrock(), {"gd": no.GradientDescent(1e-3)}, [-1.2, 1.0], workers=2)
+
+
+def test_compare_refuses_a_method_numba_cannot_run_before_any_run():
+    pytest.importorskip("numba")
+    V = Rosenbrock()
+    with pytest.raises(ValueError, match="no rule for Adam"):
+        no.compare(V, {"gd": no.GradientDescent(1e-3), "adam": no.Adam()}, [-1.2, 1.0], backend="numba")
+    assert V.counts["gradient"] == 0  # not one evaluation: gd did not run first
+
+
+def test_cli_backend_and_workers_reach_compare(monkeypatch, tmp_path):
+    import newtonopt.cli as cli
+
+    seen = {}
+    real = cli.compare
+
+    def spy(*args, **kwargs):
+        seen.update(backend=kwargs["backend"], workers=kwargs["workers"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(cli, "compare", spy)
+    assert main(["compare", "--methods", "cg", "--backend", "auto", "--workers", "2", "--steps", "1"]) == 0
+    assert seen == {"backend": "auto", "workers": 2}
+    assert main(["demo", "--steps", "1", "--out", str(tmp_path / "d.png"), "--backend", "auto"]) == 0
+    assert seen == {"backend": "auto", "workers": None}

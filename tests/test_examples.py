@@ -21,6 +21,7 @@ EXPECTED = {
     "08_optimizer_zoo.py": "Himmelblau",
     "09_noise_and_temperature.py": "accuracy",
     "10_sweep.py": "100.0% of points stable",  # the analytic region 0 < lr·λ < 2 + 2μ, away from its edge
+    "15_su_boyd_candes.py": "t = j₁,₁/√λ = 2.7094",  # the first zero of J₁, 3.8317, over √2
 }
 SCRIPTS = sorted(p.name for p in EXAMPLES.glob("[0-9][0-9]_*.py"))
 

@@ -8,11 +8,14 @@ from .integrators import (
     Adam,
     ForwardEuler,
     GradientDescent,
+    HamiltonianDescent,
     HeavyBall,
     Integrator,
     Langevin,
     Nesterov,
+    NesterovConvex,
     OverdampedLangevin,
+    RelativisticGD,
     RMSprop,
     VelocityVerlet,
 )
@@ -29,6 +32,7 @@ __all__ = [
     "Potential", "check_gradient", "potentials",
     "Integrator", "GradientDescent", "HeavyBall", "Nesterov", "VelocityVerlet", "ForwardEuler",
     "Langevin", "OverdampedLangevin", "Adagrad", "RMSprop", "Adam", "FIRE",
+    "RelativisticGD", "HamiltonianDescent", "NesterovConvex",
     "simulate", "Trajectory", "sweep", "SweepResult", "compare", "Comparison", "scipy_minimize",
     "analysis", "schedules", "flows", "tuning", "suite", "tune", "TuneResult", "LogUniform", "Uniform",
 ]

@@ -28,6 +28,7 @@ EXPECTED = {
     "14_momentum_phase_diagram.py": "2.25   0.2500         0.5000",  # upper critical branch: β = (√2.25 − 1)², ρ = √β
     "16_edge_of_stability.py": "reaches 2/lr = 4 at step 50",  # measured (tests/test_edge_of_stability.py)
     "20_performance_profile.py": "6 problems × 2 starts",  # standard_suite: three κ, Rosenbrock, Beale, logistic
+    "15_su_boyd_candes.py": "t = j₁,₁/√λ = 2.7094",  # the first zero of J₁, 3.8317, over √2
 }
 SCRIPTS = sorted(p.name for p in EXAMPLES.glob("[0-9][0-9]_*.py"))
 

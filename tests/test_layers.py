@@ -36,6 +36,7 @@ LAYERS: list[tuple[str, set[str]]] = [
         "integrators.fire", "integrators.forward_euler", "integrators.gradient_descent",
         "integrators.heavy_ball", "integrators.langevin", "integrators.nesterov",
         "integrators.overdamped_langevin", "integrators.rmsprop", "integrators.velocity_verlet",
+        "integrators.relativistic", "integrators.hamiltonian_descent", "integrators.nesterov_convex",
     }),
     # The registry imports every method's class, so it sits above them (a method importing it would be a
     # cycle); everything that lists or looks up methods (analysis, figures, command line) sits above it.

@@ -29,6 +29,10 @@ ALL = {
     "Adam": (no.Adam, {"lr": 0.01, "eps": 1e-8, "weight_decay": 0.0}),
     "FIRE": (no.FIRE, {"dt": 0.1, "maxstep": 0.2, "dtmax": 1.0, "finc": 1.1, "fdec": 0.5, "astart": 0.1,
                        "fa": 0.99, "a": 0.1}),
+    "RelativisticGD": (no.RelativisticGD, {"dt": 0.05, "mass": 1.0, "friction": 0.5, "light_speed": 2.0}),
+    "HamiltonianDescent": (lambda **kw: no.HamiltonianDescent(kinetic="power", **kw),
+                           {"dt": 0.05, "friction": 0.5, "power": 1.5}),
+    "NesterovConvex": (no.NesterovConvex, {"lr": 0.01}),
 }
 # (integrator, parameter) for every real-valued hyperparameter.
 REAL_PARAMS = [(cls, name) for cls, (_, kw) in ALL.items() for name in kw if name != "seed"]

@@ -25,6 +25,10 @@ CASES = {
     "RMSprop": (lambda v: no.RMSprop(1e-3, alpha=v), [0.9, 0.95, 0.99]),
     "Adam": (lambda v: no.Adam(v), [1e-3, 3e-3, 1e-2]),
     "FIRE": (lambda v: no.FIRE(dt=0.01, maxstep=v), [0.01, 0.05, 0.2]),
+    "RelativisticGD": (lambda v: no.RelativisticGD(0.01, friction=1.0, light_speed=v), [0.5, 2.0, 10.0]),
+    "HamiltonianDescent": (lambda v: no.HamiltonianDescent(0.01, friction=v, kinetic="power", power=1.5),
+                           [0.5, 1.0, 3.0]),
+    "NesterovConvex": (lambda v: no.NesterovConvex(v), [1e-4, 2e-4, 4e-4]),
 }
 
 

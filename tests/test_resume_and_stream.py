@@ -28,6 +28,9 @@ METHODS = {**every_method({
     "RMSprop": lambda: no.RMSprop(0.01, momentum=0.5, centered=True),
     "Adagrad": lambda: no.Adagrad(0.2, lr_decay=0.01),
     "FIRE": lambda: no.FIRE(dt=0.05),
+    "RelativisticGD": lambda: no.RelativisticGD(0.1, friction=0.3, light_speed=0.5),
+    "HamiltonianDescent": lambda: no.HamiltonianDescent(0.1, friction=0.3, kinetic="power", power=4 / 3),
+    "NesterovConvex": lambda: no.NesterovConvex(0.05),  # its momentum (k − 1)/(k + 2) needs the saved k
 }), "scheduled": lambda: no.HeavyBall(Cosine(0.05, 0.01, 70), 0.8)}
 ARRAYS = ("t", "step", "x", "p", "potential_energy", "kinetic_energy", "dissipated", "grad_norm", "x_final",
           "converged_step", "diverged_step")

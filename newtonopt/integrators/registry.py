@@ -26,10 +26,13 @@ from .base import Integrator
 from .fire import FIRE
 from .forward_euler import ForwardEuler
 from .gradient_descent import GradientDescent
+from .hamiltonian_descent import HamiltonianDescent
 from .heavy_ball import HeavyBall
 from .langevin import Langevin
 from .nesterov import Nesterov
+from .nesterov_convex import NesterovConvex
 from .overdamped_langevin import OverdampedLangevin
+from .relativistic import RelativisticGD
 from .rmsprop import RMSprop
 from .velocity_verlet import VelocityVerlet
 
@@ -115,6 +118,12 @@ def _verlet(lr: float, momentum: float = 0.9, quarter: bool = False) -> dict:
     return {"dt": root / scale, "friction": float(-scale * np.log(max(momentum, 1e-12)) / root)}
 
 
+def _hamiltonian_descent(lr: float, momentum: float = 0.9) -> dict:
+    """ε = √lr and the friction whose implicit factor per step 1/(1 + γ·ε) is ``momentum``."""
+    root = float(np.sqrt(lr))
+    return {"dt": root, "friction": (1.0 / max(momentum, 1e-12) - 1.0) / root, "kinetic": "relativistic"}
+
+
 def _thermostat(settings: dict) -> dict:
     return {**settings, "temperature": CLI_TEMPERATURE, "seed": 0}
 
@@ -155,6 +164,15 @@ METHODS: tuple[Method, ...] = (
            space={"lr": LogUniform(1e-4, 1.0)}),
     Method("fire", FIRE, "FIRE", "FIRE structural relaxation (ASE's defaults)", _fixed(),
            space={"dt": LogUniform(1e-3, 1.0)}),
+    Method("relativistic", RelativisticGD, "relativistic GD", "relativistic gradient descent (speed ≤ c = 1, "
+           "conformal symplectic)", lambda lr, momentum=0.9: {**_verlet(lr, momentum), "light_speed": 1.0},
+           aliases=("rgd",), space={"dt": _DT, "friction": _FRICTION, "light_speed": LogUniform(1e-2, 1e2)}),
+    Method("hamiltonian-descent", HamiltonianDescent, "Hamiltonian descent", "Hamiltonian descent, first explicit "
+           "method (relativistic kinetic energy unless given)", _hamiltonian_descent,
+           space={"dt": _DT, "friction": _FRICTION}),
+    Method("nesterov-convex", NesterovConvex, "Nesterov (convex)", "Nesterov's method for convex V, momentum "
+           "(k − 1)/(k + 2) (Su-Boyd-Candès form)", lambda lr, momentum=0.9: {"lr": lr}, aliases=("sbc",),
+           space={"lr": _LR}),
 )
 
 

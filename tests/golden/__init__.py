@@ -41,6 +41,9 @@ METHODS = every_method({
     "RMSprop": lambda: no.RMSprop(1e-3, momentum=0.5, centered=True),
     "Adam": lambda: no.Adam(1e-3),
     "FIRE": lambda: no.FIRE(dt=0.005),
+    "RelativisticGD": lambda: no.RelativisticGD(dt=0.02, friction=0.5, light_speed=2.0),
+    "HamiltonianDescent": lambda: no.HamiltonianDescent(dt=0.02, friction=1.0, kinetic="power", power=1.5),
+    "NesterovConvex": lambda: no.NesterovConvex(1e-3),
 })
 
 

@@ -1,4 +1,5 @@
 """Implicit gradient regularization: gradient descent follows a modified flow to second order.
+===========================================================================================
 
 Barrett & Dherin (2021): gradient descent with learning rate lr is explicit Euler of the gradient flow
 ẋ = −∇V (step k at t = k·lr), so at a fixed time T it is O(lr) away from that flow; but it is O(lr²)

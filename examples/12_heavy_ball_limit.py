@@ -1,4 +1,5 @@
 """The heavy ball with fixed momentum β is a rescaled gradient flow, to first order in lr.
+=======================================================================================
 
 Kovachki & Stuart (2021): x⁺ = x − lr·∇V(x) + β·(x − x⁻) with β fixed and lr → 0 follows, at
 t = k·lr, the gradient flow with friction 1 − β,

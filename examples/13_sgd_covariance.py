@@ -1,4 +1,5 @@
 """SGD as approximate Bayesian inference: the stationary covariance of minibatch SGD near a minimum.
+=================================================================================================
 
 Mandt, Hoffman & Blei (2017): near a minimum with Hessian A, SGD with learning rate lr and batches of
 S samples is, for small lr, an Ornstein–Uhlenbeck process whose stationary covariance solves the

@@ -1,4 +1,5 @@
 """The heavy ball's phase diagram: its rate on one mode over (lr·λ, β), with the closed-form boundaries.
+=====================================================================================================
 
 Polyak (1964); Goh, "Why momentum really works" (Distill 2017). On V = λx²/2 the heavy ball is the
 linear recurrence x⁺ = (1 + β − lr·λ)x − βx⁻, whose rate is the larger root modulus of

@@ -1,7 +1,9 @@
 """Su, Boyd & Candès: Nesterov's convex scheme follows the ODE Ẍ + (3/t)·Ẋ + ∇V = 0 at t = k·√s.
+=============================================================================================
 
 Reproduces the picture of Su, Boyd & Candès (2016, JMLR 17, "A differential equation for modeling
 Nesterov's accelerated gradient method"):
+
 - on V = λx²/2 the ODE's solution from rest is X(t) = 2x₀·J₁(√λ·t)/(√λ·t) (its first zero at
   t = j₁,₁/√λ, j₁,₁ = 3.8317); newtonopt's nesterov_flow matches it to round-off;
 - the iterates x_k of x_k = y_{k−1} − s·∇V(y_{k−1}), y_k = x_k + (k − 1)/(k + 2)·(x_k − x_{k−1})

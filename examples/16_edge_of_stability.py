@@ -1,4 +1,5 @@
 """Edge of stability: full-batch gradient descent drives the sharpness up to 2/lr and stays there.
+===============================================================================================
 
 Cohen, Kaur, Li, Kolter & Talwalkar (2021) observed that gradient descent on a neural network's
 loss (i) sharpens — the top Hessian eigenvalue λ_max rises — until λ_max reaches 2/lr, the

@@ -1,4 +1,5 @@
 """Performance profiles: several methods, tuned with the same budget, over a standard suite of problems.
+=====================================================================================================
 
 Each method is tuned on each problem with the same number of Sobol trials over its default search space,
 from the same starts, with the same stopping rule ‖∇V‖ ≤ 10⁻⁶ (compare()'s protocol); its cost on each

@@ -171,12 +171,13 @@ def _figure(comparison, path: Path, title: str) -> None:
     from . import plot
 
     trajs = {k: v for k, v in comparison.trajectories.items() if not isinstance(v, list)}
+    colors = dict(zip(trajs, plot.method_colors(len(trajs))))  # one colour per method in both panels
     two_d = comparison.potential.dim == 2 and comparison.x0.ndim == 1
-    fig, axes = plt.subplots(1, 2 if two_d else 1, figsize=(13, 5.2) if two_d else (7, 5), layout="constrained")
+    fig, axes = plt.subplots(1, 2 if two_d else 1, figsize=(13, 6.0) if two_d else (7, 5), layout="constrained")
     axes = np.atleast_1d(axes)
     if two_d:
-        plot.contour(comparison.potential, trajs, ax=axes[0], legend_loc="lower right")
-    plot.convergence(trajs, x="gradient_evaluations", ax=axes[-1], logx=True)
+        plot.contour(comparison.potential, trajs, ax=axes[0], colors=colors)
+    plot.convergence(trajs, x="gradient_evaluations", ax=axes[-1], logx=True, colors=colors)
     axes[-1].set_title("cost: gradient evaluations to reach the tolerance")
     fig.suptitle(title, fontsize=13)
     fig.savefig(path, dpi=130)

@@ -39,7 +39,7 @@ def test_contour_draws_each_trajectory_from_its_start(tmp_path):
     saved(ax.figure, tmp_path)
     assert ax.get_xlabel() and ax.get_ylabel() and ax.get_title() == "bowl"
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert {"gradient descent", "heavy ball", "known minima"} <= set(labels)
+    assert {"gradient descent", "heavy ball", "known minimum"} <= set(labels)  # one minimum: singular
     lines = {line.get_label(): line for line in ax.get_lines()}
     for label, traj in trajs.items():
         xdata, ydata = lines[label].get_data()

@@ -450,11 +450,11 @@ def energy(trajectory: Trajectory, *, ax=None, particle: int = 0, logx: bool = F
 
 
 def boltzmann_histogram(trajectory: Trajectory, temperature: float, potential: Potential, *, coordinate: int = 0,
-                        bins: int = 40, burn_in: float = 0.0, ax=None, color=None, resolution: int = 401):
+                        bins: int = 40, burn_in: float = 0.5, ax=None, color=None, resolution: int = 401):
     """Histogram of sampled positions against the Boltzmann density exp(−V/T)/Z they should follow.
 
     The samples are every particle's recorded positions after the first ``burn_in`` fraction of the
-    records (with ``record='final'``: the final positions). For a 1-D potential the curve is
+    records (the equilibration, half of them by default); with ``record='final'``, the final positions. For a 1-D potential the curve is
     :func:`newtonopt.analysis.boltzmann`'s density; for 2-D and 3-D potentials it is the marginal along
     ``coordinate``, the density integrated over the other coordinates on the potential's bounds (or a
     box around the samples). The histogram is a density (area 1), so heights and curve compare directly;
@@ -477,8 +477,8 @@ def boltzmann_histogram(trajectory: Trajectory, temperature: float, potential: P
         raise ValueError(f"coordinate must be in [0, {dim}), got {coordinate!r}")
     if not 0 <= burn_in < 1:
         raise ValueError(f"burn_in must be a fraction in [0, 1), got {burn_in!r}")
-    if trajectory.x is not None and trajectory.x.shape[0] > 1:
-        xs = trajectory.x[int(burn_in * trajectory.x.shape[0]):]
+    if trajectory.x is not None and trajectory.record != "final" and trajectory.x.shape[0] > 1:
+        xs = trajectory.x[max(1, int(burn_in * trajectory.x.shape[0])):]  # x[0] is the start, never a sample
     else:
         xs = trajectory.x_final[None]
     samples = np.asarray(xs, dtype=np.float64).reshape(-1, dim)

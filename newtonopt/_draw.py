@@ -129,9 +129,13 @@ def legend_below(ax, handles=None, *, ncol: int | None = None):
 
 
 def _legend(ax, loc: str, handles=None, **kwargs):
-    """``loc='below'`` puts the legend under the Axes; any matplotlib location keeps it inside, above the data."""
+    """``loc='below'`` puts the legend under the Axes, 'right' beside it; any matplotlib location keeps it
+    inside, above the data."""
     if loc == "below":
         return legend_below(ax, handles, **kwargs)
+    if loc == "right":
+        return ax.legend(handles=handles, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False, **kwargs) \
+            if handles is not None else ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False, **kwargs)
     leg = ax.legend(handles=handles, loc=loc, framealpha=0.9, **kwargs) if handles is not None else \
         ax.legend(loc=loc, framealpha=0.9, **kwargs)
     leg.set_zorder(20)  # above paths and markers: nothing runs over its text
@@ -374,9 +378,9 @@ def convergence(trajectories, *, x: str = "steps", y: str = "auto", ax=None, log
     ax.set_yscale("log")
     if any_floor:
         ax.axhline(floor, color="gray", lw=_lw(0.5), ls="--", zorder=1)
-        ax.annotate(f"{what} ≤ 0 drawn here (no place on a log axis)", (1.0, floor), xycoords=("axes fraction",
-                    "data"), xytext=(-4, 3), textcoords="offset points", ha="right", va="bottom", color="dimgray",
-                    fontsize="small")
+        ax.annotate(f"{what} ≤ 0 drawn here (no place on a log axis)", (0.0, floor), xycoords=("axes fraction",
+                    "data"), xytext=(4, 3), textcoords="offset points", ha="left", va="bottom", color="dimgray",
+                    fontsize="small")  # on the left, where the curves are still high
         ax.set_ylim(bottom=floor / 3)
     if logx:
         ax.set_xscale("log")
@@ -428,25 +432,36 @@ def energy(trajectory: Trajectory, *, ax=None, particle: int = 0, logx: bool = F
     top.plot(time, D, color=PALETTE[2], lw=_lw(1.0), ls="--", label="dissipated D")
     top.plot(time, E + D, color=PALETTE[3], lw=_lw(0.9), ls=":", label="E + D (= E₀ + ε)")
     top.set_ylabel("energy")
-    _legend(top, "best")
     top.grid(True, alpha=0.3)
     top.set_title(f"energy ledger: {t.method} on {t.potential}")
     bottom.plot(time, err, color=PALETTE[4] if fig is None else "black", lw=_lw(0.75), label="ε = E + D − E₀")
     bottom.set_xlabel("physical time t" + (" (log scale)" if logx else ""))
     if logx:
         top.set_xscale("log")
+    _legend(top, "best" if fig is not None else "right")  # after ε, so that on one Axes its line is named too
     if fig is not None:
         bottom.set_ylabel("ε (discretization)")
         bottom.axhline(0.0, color="gray", lw=_lw(0.5))
         bottom.grid(True, alpha=0.3)
         bottom.ticklabel_format(axis="y", style="sci", scilimits=(-3, 3))
         if caption:
-            fig.text(0.5, 0.01, caption, ha="center", va="bottom", wrap=True, fontsize="small")
-            fig.get_layout_engine().set(rect=(0, 0.1, 1, 0.9))  # the caption's room under the panels
+            text = _wrap(caption, fig.get_figwidth())
+            fig.text(0.5, 0.01, text, ha="center", va="bottom", fontsize="small")
+            room = (text.count("\n") + 1.6) * _points("small") * 1.25 / 72 / fig.get_figheight()
+            fig.get_layout_engine().set(rect=(0, room, 1, 1 - room))  # the caption's room under the panels
         return fig
     if caption:
-        ax.text(0.5, -0.16, caption, transform=ax.transAxes, ha="center", va="top", wrap=True, fontsize="small")
+        width = ax.get_position().width * ax.figure.get_figwidth()
+        ax.annotate(_wrap(caption, width), (0.5, 0.0), xycoords="axes fraction", xytext=(0, -2.6 * _points(
+            mpl.rcParams["axes.labelsize"]) - 8), textcoords="offset points", ha="center", va="top", fontsize="small")
     return ax
+
+
+def _wrap(text: str, inches: float) -> str:
+    """``text`` broken into lines that fit ``inches`` at the 'small' font size (about half an em a character)."""
+    import textwrap
+
+    return textwrap.fill(text, width=max(20, int(inches * 72 / (0.52 * _points("small")))))
 
 
 def boltzmann_histogram(trajectory: Trajectory, temperature: float, potential: Potential, *, coordinate: int = 0,

@@ -53,8 +53,8 @@ near = (pairs < 1.3) & ~np.eye(13, dtype=bool)  # nearest neighbours: the LJ bon
 centre = int(np.argmax(near.sum(axis=1)))
 outer = [i for i in range(13) if i != centre]
 icosahedron = near[centre].sum() == 12 and all(near[i, outer].sum() == 5 for i in outer)
-print(f"relaxed cluster: atom {centre} has {near[centre].sum()} neighbours; "
-      f"{'an icosahedron (12 around 1, each outer atom with 5 outer neighbours)' if icosahedron else 'not an icosahedron'}")
+shape = "an icosahedron (12 around 1, each outer atom with 5 outer neighbours)" if icosahedron else "not an icosahedron"
+print(f"relaxed cluster: atom {centre} has {near[centre].sum()} neighbours; {shape}")
 axis = final[outer[0]] - final[centre]
 axis /= np.linalg.norm(axis)
 helper = np.array([1.0, 0.0, 0.0]) if abs(axis[0]) < 0.9 else np.array([0.0, 1.0, 0.0])

@@ -271,13 +271,18 @@ def contour(potential: Potential, trajectories=None, *, ax=None, bounds=None, re
         ax.plot(m[:, 0], m[:, 1], linestyle="none", marker="*", markersize=_ms(2.3), markerfacecolor="white",
                 markeredgecolor="black", label="known minimum" if len(m) == 1 else "known minima", zorder=5)
     palette = _colors_for(trajs, colors)
+    from matplotlib import patheffects
+
     for label, t in trajs.items():
         if t.x is None:
             continue
         color = palette[label]
         xs = t.x.reshape(t.x.shape[0], -1, 2)
         for j in range(xs.shape[1]):
-            ax.plot(xs[:, j, 0], xs[:, j, 1], color=color, lw=_lw(1.1) if xs.shape[1] == 1 else _lw(0.5),
+            lw = _lw(1.1) if xs.shape[1] == 1 else _lw(0.5)
+            # A thin light halo: dark colours (indigo, wine, black) stay visible on the dark valleys of viridis.
+            halo = [patheffects.Stroke(linewidth=lw + 1.5, foreground="white", alpha=0.6), patheffects.Normal()]
+            ax.plot(xs[:, j, 0], xs[:, j, 1], color=color, lw=lw, path_effects=halo,
                     marker="." if xs.shape[0] <= 60 else None, markersize=_ms(0.7), label=label if j == 0 else None,
                     zorder=6)
             ax.plot(xs[0, j, 0], xs[0, j, 1], "o", color=color, markeredgecolor="black", markersize=_ms(1.1),
@@ -422,7 +427,7 @@ def energy(trajectory: Trajectory, *, ax=None, particle: int = 0, logx: bool = F
         keep = time > 0
         time, V, K, D, E, err = (a[keep] for a in (time, V, K, D, E, err))
     if ax is None:
-        fig, (top, bottom) = plt.subplots(2, 1, figsize=(6.4, 5.8), sharex=True, layout="constrained",
+        fig, (top, bottom) = plt.subplots(2, 1, figsize=(8.0, 5.8), sharex=True, layout="constrained",
                                           gridspec_kw={"height_ratios": [3, 1.4]})
     else:
         fig, top, bottom = None, ax, ax
@@ -438,7 +443,7 @@ def energy(trajectory: Trajectory, *, ax=None, particle: int = 0, logx: bool = F
     bottom.set_xlabel("physical time t" + (" (log scale)" if logx else ""))
     if logx:
         top.set_xscale("log")
-    _legend(top, "best" if fig is not None else "right")  # after ε, so that on one Axes its line is named too
+    _legend(top, "right")  # beside the data, never on it; after ε, so that on one Axes its line is named too
     if fig is not None:
         bottom.set_ylabel("ε (discretization)")
         bottom.axhline(0.0, color="gray", lw=_lw(0.5))
@@ -663,7 +668,7 @@ def sweep_map(result, *, value: str = "steps", ax=None):
              "final_value": "final V"}[value]
     colorbar = ax.figure.colorbar(mesh, ax=ax, label=label)
     if norm is not None:
-        _plain_log_ticks(colorbar.ax.yaxis)
+        _plain_log_ticks(colorbar.ax.yaxis, subs=(1.0, 2.0, 3.0, 5.0))  # a bar often spans less than a decade
     if bounds is not None and cls is not None and xn == cls.step_parameter:
         mu, L = bounds
         ys = np.linspace(min(yv), max(yv), 200)
@@ -691,12 +696,12 @@ def sweep_map(result, *, value: str = "steps", ax=None):
     return ax
 
 
-def _plain_log_ticks(axis) -> None:
+def _plain_log_ticks(axis, subs=(1.0, 2.0, 5.0)) -> None:
     """Plain numbers (30, 100, 600; 0.0002, 0.0005, 0.001) instead of 3 × 10¹ on a log axis, at 1, 2 and 5
     times each power of ten and none between: easier to read on a slide, and no minor labels to overlap."""
     from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-    axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    axis.set_major_locator(LogLocator(base=10, subs=subs))
     axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     axis.set_minor_locator(LogLocator(base=10, subs=np.arange(2, 10)))
     axis.set_minor_formatter(NullFormatter())

@@ -73,8 +73,9 @@ def render() -> str:
     for fn in (load_iris, make_regression, make_blobs, make_moons, train_test_split, standardize, add_intercept):
         lines += _entry(f"newtonopt.datasets.{fn.__name__}", fn.__name__, fn)
     lines += ["## Figures: `newtonopt.plot`", ""]
-    for name in ("contour", "surface", "convergence", "energy", "phase_portrait", "stability_diagram", "basins",
-                 "sweep_map", "animate", "explore"):
+    for name in ("style", "method_colors", "contour", "surface", "convergence", "energy", "phase_portrait",
+                 "boltzmann_histogram", "stability_diagram", "basins", "sweep_map", "legend_below", "animate",
+                 "explore"):
         lines += _entry(f"newtonopt.plot.{name}", name, getattr(plot, name))
     modules = ("potentials", "analysis", "schedules", "flows", "tuning")
     missing = [n for n in newtonopt.__all__ if n not in listed and n not in modules]

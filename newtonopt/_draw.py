@@ -133,11 +133,11 @@ def _legend(ax, loc: str, handles=None, **kwargs):
     inside, above the data."""
     if loc == "below":
         return legend_below(ax, handles, **kwargs)
+    if handles is not None:
+        kwargs["handles"] = handles
     if loc == "right":
-        return ax.legend(handles=handles, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False, **kwargs) \
-            if handles is not None else ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False, **kwargs)
-    leg = ax.legend(handles=handles, loc=loc, framealpha=0.9, **kwargs) if handles is not None else \
-        ax.legend(loc=loc, framealpha=0.9, **kwargs)
+        return ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False, **kwargs)
+    leg = ax.legend(loc=loc, framealpha=0.9, **kwargs)
     leg.set_zorder(20)  # above paths and markers: nothing runs over its text
     return leg
 
@@ -389,6 +389,8 @@ def convergence(trajectories, *, x: str = "steps", y: str = "auto", ax=None, log
         ax.set_ylim(bottom=floor / 3)
     if logx:
         ax.set_xscale("log")
+    if positive.size and np.log10(positive.max() / (floor if any_floor else positive.min())) < 2.5:
+        _plain_log_ticks(ax.yaxis, subs=(1.0, 2.0, 3.0, 5.0))  # a short log axis would get one labelled tick
     ax.set_xlabel({"steps": "steps", "gradient_evaluations": "gradient evaluations", "time": "physical time t"}[x])
     ax.set_ylabel(what)
     ax.grid(True, which="major", alpha=0.3)
@@ -474,11 +476,12 @@ def boltzmann_histogram(trajectory: Trajectory, temperature: float, potential: P
     """Histogram of sampled positions against the Boltzmann density exp(−V/T)/Z they should follow.
 
     The samples are every particle's recorded positions after the first ``burn_in`` fraction of the
-    records (the equilibration, half of them by default); with ``record='final'``, the final positions. For a 1-D potential the curve is
-    :func:`newtonopt.analysis.boltzmann`'s density; for 2-D and 3-D potentials it is the marginal along
-    ``coordinate``, the density integrated over the other coordinates on the potential's bounds (or a
-    box around the samples). The histogram is a density (area 1), so heights and curve compare directly;
-    the standard error of each bar, √(p(1 − p)/N)/width, is drawn as an error bar.
+    records (the equilibration, half of them by default); with ``record='final'``, the final positions.
+    For a 1-D potential the curve is :func:`newtonopt.analysis.boltzmann`'s density; for 2-D and 3-D
+    potentials it is the marginal along ``coordinate``, the density integrated over the other
+    coordinates on the potential's bounds (or a box around the samples). The histogram is a density
+    (area 1), so heights and curve compare directly; the standard error of each bar,
+    √(p(1 − p)/N)/width, is drawn as an error bar.
 
     Returns the Axes; ``ax.boltzmann`` holds (bin edges, heights, standard errors, the density averaged
     over each bin) for tests and tables.

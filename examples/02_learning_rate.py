@@ -12,6 +12,7 @@ import numpy as np
 from _common import save, setup
 
 import newtonopt as no
+from newtonopt import plot
 
 out, small = setup(__doc__)
 V = no.potentials.Quadratic([12.0], [-12.0], 3.0, name="V(x) = 6x² − 12x + 3")
@@ -40,9 +41,9 @@ left.set_xlim(-1.6, 3.6)
 left.set_xlabel("x")
 left.set_ylabel("V(x)")
 left.set_title("the first steps")
-left.legend(fontsize=9)
+plot.legend_below(left, ncol=2)  # under the panel: the large steps cross the whole plot
 for (label, traj), color in zip(runs.items(), colors):
-    right.semilogy(traj.step, np.maximum(np.abs(traj.x[:, 0] - 1), 1e-16), "o-", color=color, markersize=3,
+    right.semilogy(traj.step, np.abs(traj.x[:, 0] - 1), "o-", color=color, markersize=3,
                    label=label)
 right.set_xlim(0, 60)
 right.set_ylim(1e-12, 1e5)

@@ -39,7 +39,7 @@ plot.basins(V, no.HeavyBall(0.05, 0.8), ax=axes[1], resolution=resolution, n_ste
 axes[0].set_title("basins of gradient descent (lr = 0.05)")
 axes[1].set_title("basins of the heavy ball (lr = 0.05, momentum = 0.8)")
 save(fig, out, "04_basins.png")
-fig2 = plt.figure(figsize=(6.4, 5.2))
-ax = plot.contour(V, {"gradient descent": gd, "heavy ball": hb}, ax=fig2.add_subplot())
+fig2, ax = plt.subplots(figsize=(6.4, 5.6), layout="constrained")  # the layout keeps the colour bar off the title
+ax = plot.contour(V, {"gradient descent": gd, "heavy ball": hb}, ax=ax)
 ax.set_title("four starts: descent stays in its well, momentum may cross")
 save(fig2, out, "04_paths.png")

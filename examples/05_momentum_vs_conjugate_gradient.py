@@ -15,12 +15,14 @@ import numpy as np
 from _common import save, setup
 
 import newtonopt as no
-from newtonopt import analysis
+from newtonopt import analysis, plot
 
 out, small = setup(__doc__)
 kappa = 1e3 if small else 1e4
 dim = 200 if small else 1000
-V = no.potentials.Quadratic(np.logspace(0, math.log10(kappa), dim), name=f"quadratic, κ = {kappa:.0e}")
+SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+kappa_text = "10" + str(round(math.log10(kappa))).translate(SUPERSCRIPT)  # 10⁴, not 1e+04
+V = no.potentials.Quadratic(np.logspace(0, math.log10(kappa), dim), name=f"quadratic, κ = {kappa_text}")
 x0 = np.random.default_rng(0).standard_normal(dim)
 mu, L = V.curvature_bounds()
 reduction = 1e-8
@@ -40,7 +42,7 @@ runs = {
 }
 theory = {"gradient descent (2/(L+μ))": n_gd, "heavy ball (Polyak)": n_hb, "scipy CG (c2 = 0.01)": n_cg,
           "scipy CG (default line search)": n_cg}
-print(f"κ = {kappa:.0e}, dim = {dim}; steps to shrink ‖x − x*‖ by 1e8 (CG: the A-norm), against the theory")
+print(f"κ = {kappa_text}, dim = {dim}; steps to shrink ‖x − x*‖ by 1e8 (CG: the A-norm), against the theory")
 print(f"{'method':<32} {'steps':>7} {'theory':>8} {'ratio':>6} {'∇ evals':>9}")
 for label, t in runs.items():
     x = t.x
@@ -57,7 +59,7 @@ for label, t in runs.items():
 print("theory: GD (κ−1)/(κ+1) per step; heavy ball (√κ−1)/(√κ+1); CG 2·((√κ−1)/(√κ+1))^k")
 
 fig, ax = plt.subplots(figsize=(7.2, 4.8), layout="constrained")
-for (label, t), color in zip(runs.items(), ("#0072B2", "#D55E00", "#009E73", "#CC79A7")):
+for (label, t), color in zip(runs.items(), plot.method_colors(len(runs))):
     err = (np.sqrt(np.sum(V.A * t.x**2, axis=1)) if label.startswith("scipy") else np.linalg.norm(t.x, axis=1))
     ax.semilogy(t.step, err / err[0], color=color, lw=1.6, label=label)
 k = np.arange(budget)
@@ -67,6 +69,6 @@ ax.set_ylim(1e-10, 3)
 ax.set_xlim(0, budget)
 ax.set_xlabel("step (iteration)")
 ax.set_ylabel("error / initial error")
-ax.set_title(f"κ = {kappa:.0e}: momentum gains √κ, CG gains it too")
-ax.legend(fontsize=8)
+ax.set_title(f"κ = {kappa_text}: momentum gains √κ, CG gains it too")
+ax.legend(loc="upper right", framealpha=0.9)
 save(fig, out, "05_momentum_vs_cg.png")

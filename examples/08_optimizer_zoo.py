@@ -14,7 +14,8 @@ from newtonopt import plot
 from newtonopt.cli import build_method, build_potential
 
 out, small = setup(__doc__)
-names = ["gd", "heavyball", "nesterov", "verlet", "adam", "rmsprop", "adagrad", "fire", "cg", "bfgs", "lbfgs"]
+names = ["gd", "heavyball", "nesterov", "verlet", "adam", "rmsprop", "adagrad", "fire", "cg", "bfgs", "lbfgs",
+         "newton-cg"]
 steps = 5_000 if small else 20_000
 for key, title in (("rosenbrock", "Rosenbrock"), ("himmelblau", "Himmelblau"), ("muller-brown", "Müller–Brown")):
     V, x0, lr = build_potential(key, None)
@@ -22,13 +23,15 @@ for key, title in (("rosenbrock", "Rosenbrock"), ("himmelblau", "Himmelblau"), (
     result = no.compare(V, methods, x0, n_steps=steps, gtol=1e-6)
     print(f"\n{title}")
     print(result.table())
-    fig, axes = plt.subplots(1, 2, figsize=(14, 5.4), layout="constrained")
+    fig, axes = plt.subplots(1, 2, figsize=(14, 6.4), layout="constrained")
+    # One colour per method (twelve distinct), the same in both panels.
+    colors = dict(zip(result.trajectories, plot.method_colors(len(result.trajectories))))
     shown = {k: v for k, v in result.trajectories.items() if k in ("gd", "heavyball", "adam", "fire", "cg")}
-    plot.contour(V, shown, ax=axes[0])
+    plot.contour(V, shown, ax=axes[0], colors=colors)
     # Müller–Brown has three minima: most runs end in a local one, so ‖∇V‖ is the fair progress measure there.
     y = "grad_norm" if key == "muller-brown" else "gap"
-    plot.convergence(result.trajectories, x="gradient_evaluations", y=y, ax=axes[1], logx=True)
+    plot.convergence(result.trajectories, x="gradient_evaluations", y=y, ax=axes[1], logx=True, colors=colors)
     axes[1].set_title(f"every method: {'‖∇V‖' if y == 'grad_norm' else 'V − V*'} against gradient evaluations")
-    axes[1].legend(fontsize=8, ncol=2)
+    plot.legend_below(axes[1], ncol=4)
     save(fig, out, f"08_zoo_{key}.png")
     plt.close(fig)

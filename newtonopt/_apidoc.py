@@ -78,8 +78,9 @@ def render() -> str:
     for name in ("performance_profile", "rotated_quadratic", "sobol_points"):
         lines += _entry(f"newtonopt.tuning.{name}", name, getattr(tuning, name))
     lines += ["## Figures: `newtonopt.plot`", ""]
-    for name in ("contour", "surface", "convergence", "energy", "phase_portrait", "stability_diagram", "basins",
-                 "sweep_map", "performance_profile", "animate", "explore"):
+    for name in ("style", "method_colors", "contour", "surface", "convergence", "energy", "phase_portrait",
+                 "boltzmann_histogram", "stability_diagram", "basins", "sweep_map", "legend_below",
+                 "performance_profile", "sharpness", "animate", "explore"):
         lines += _entry(f"newtonopt.plot.{name}", name, getattr(plot, name))
     modules = ("potentials", "analysis", "schedules", "flows", "tuning", "suite")
     missing = [n for n in newtonopt.__all__ if n not in listed and n not in modules]

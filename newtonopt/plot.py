@@ -11,6 +11,13 @@ experiments, whose ``plot()`` methods use them) and collected here; the ones def
 something first: an ensemble (:func:`basins`), a sweep (:func:`stability_diagram`) or the
 explorer (:func:`explore`); :func:`performance_profile` reads a suite's result through the profile
 computation of :mod:`newtonopt.tuning`.
+
+House style: ``with plot.style("talk"):`` (or "paper", or "default") sets fonts, line widths and the
+colour cycle for the figures made inside; line widths and legends follow it. Method colours come from
+one palette (:func:`method_colors`: Okabe–Ito's eight, then four more, twelve distinct), so the same
+method keeps its colour across panels when the same ``colors`` are passed. Legends sit below a map or
+where the data leave room, never under paths; colour bars of log-spaced levels read V − V* at round
+decades.
 """
 
 from __future__ import annotations
@@ -20,16 +27,24 @@ import numpy as np
 
 from ._draw import (
     PALETTE,
+    STYLES,
     _box,
+    _legend,
     _mesh,
+    _ms,
     _uncounted_values,
     animate,
     as_mapping,
+    boltzmann_histogram,
     contour,
     convergence,
     energy,
+    legend_below,
     log_levels,
+    method_colors,
+    method_dashes,
     phase_portrait,
+    style,
     surface,
     sweep_map,
 )
@@ -42,16 +57,17 @@ from .suite import SuiteResult
 from .sweep import sweep
 from .tuning import performance_profile as _profile
 
-__all__ = ["PALETTE", "as_mapping", "log_levels", "contour", "surface", "convergence", "energy", "phase_portrait",
-           "sweep_map", "animate", "basins", "stability_diagram", "explore", "sharpness", "performance_profile"]
+__all__ = ["PALETTE", "STYLES", "style", "method_colors", "method_dashes", "legend_below", "as_mapping", "log_levels",
+           "contour", "surface", "convergence", "energy", "phase_portrait", "boltzmann_histogram", "sweep_map",
+           "animate", "basins", "stability_diagram", "explore", "sharpness", "performance_profile"]
 
 
 def basins(potential: Potential, integrator, *, ax=None, bounds=None, resolution: int = 120, n_steps: int = 2000,
-           gtol: float = 1e-6):
+           gtol: float = 1e-6, legend_loc: str = "below"):
     """Colour each start of a grid by the known minimum it reaches: "it depends where you start".
 
     The whole grid runs as one vectorized ensemble. Starts that diverge or end far from every known
-    minimum are white.
+    minimum are white. The legend (each minimum's share of the starts) goes below the map by default.
     """
     from matplotlib.colors import ListedColormap
 
@@ -71,7 +87,7 @@ def basins(potential: Potential, integrator, *, ax=None, bounds=None, resolution
     scale = 1e-2 * float(np.max(box[:, 1] - box[:, 0]))
     label = np.where((dist < scale) & (traj.particle_status != "diverged"), index, -1).reshape(X.shape)
     k = len(potential.minima)
-    colors = [PALETTE[i % len(PALETTE)] for i in range(k)]
+    colors = method_colors(k)
     if ax is None:
         _, ax = plt.subplots(figsize=(6.4, 5.2), layout="constrained")
     ax.set_facecolor("white")
@@ -81,12 +97,12 @@ def basins(potential: Potential, integrator, *, ax=None, bounds=None, resolution
     ax.contour(X, Y, Z, levels=log_levels(Z, 16), colors="black", linewidths=0.4, alpha=0.5)
     for i, m in enumerate(potential.minima):
         share = float(np.mean(label == i))
-        ax.plot(m.x[0], m.x[1], "*", markersize=16, color=colors[i], markeredgecolor="black",
+        ax.plot(m.x[0], m.x[1], "*", markersize=_ms(2.6), color=colors[i], markeredgecolor="black",
                 label=f"V = {m.value:.4g} ({100 * share:.0f}% of starts)")
     ax.set_xlabel("$x_1$")
     ax.set_ylabel("$x_2$")
-    ax.set_title(f"basins of attraction: {integrator!r}", fontsize=10)
-    ax.legend(fontsize=8, loc="best", framealpha=0.9)
+    ax.set_title(f"basins of attraction: {integrator!r}", fontsize="medium")
+    _legend(ax, legend_loc)
     return ax
 
 

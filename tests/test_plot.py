@@ -39,7 +39,7 @@ def test_contour_draws_each_trajectory_from_its_start(tmp_path):
     saved(ax.figure, tmp_path)
     assert ax.get_xlabel() and ax.get_ylabel() and ax.get_title() == "bowl"
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert {"gradient descent", "heavy ball", "known minima"} <= set(labels)
+    assert {"gradient descent", "heavy ball", "known minimum"} <= set(labels)  # one minimum: singular
     lines = {line.get_label(): line for line in ax.get_lines()}
     for label, traj in trajs.items():
         xdata, ydata = lines[label].get_data()
@@ -183,3 +183,135 @@ def test_explore_does_not_block_unless_asked(monkeypatch):
     fig = plot.explore(no.potentials.Himmelblau(), [2.0, 1.0])
     assert calls == [] and fig.explorer is not None
     plt.close(fig)
+
+
+# ---------------------------------------------------------------- issue 14: figures that do not mislead
+def test_convergence_draws_the_true_gap_without_a_clamp(tmp_path):
+    # V = ½(x² + 10y²) has V* = 0 exactly, so V − V* is computed without cancellation down to ~1e-300.
+    traj = no.simulate(Quadratic([1.0, 10.0]), no.GradientDescent(0.1), [1.0, 1.0], 300)
+    ax = plot.convergence({"GD": traj})
+    saved(ax.figure, tmp_path)
+    line = [ln for ln in ax.get_lines() if ln.get_label() == "GD"][0]
+    np.testing.assert_array_equal(line.get_ydata(), traj.gap)  # the plotted data is V − V* itself
+    assert traj.gap[-1] < 1e-25  # 0.9^(2·300) ≈ 2e-28 · V0: far below the old silent floor at 1e-16
+    assert not any("drawn here" in t.get_text() for t in ax.texts)  # no floor when nothing is ≤ 0
+
+
+def test_convergence_marks_values_at_or_below_zero_on_an_explicit_floor(tmp_path):
+    traj = no.simulate(Quadratic([1.0]), no.GradientDescent(0.5), [1.0], 60)
+    traj.minimum_value = 1e-12  # as if V* were rounded up: the gap goes negative once V < 1e-12
+    gap = traj.gap
+    assert np.any(gap <= 0) and np.any(gap > 0)
+    ax = plot.convergence({"GD": traj})
+    saved(ax.figure, tmp_path)
+    main = [ln for ln in ax.get_lines() if ln.get_label() == "GD"][0].get_ydata()
+    assert np.all(np.isnan(main[gap <= 0])) and np.array_equal(main[gap > 0], gap[gap > 0])
+    floor_texts = [t for t in ax.texts if "≤ 0 drawn here" in t.get_text()]
+    assert len(floor_texts) == 1
+    floor = ax.get_lines()[1].get_ydata()[gap <= 0]
+    assert np.all(floor == floor[0]) and floor[0] < gap[gap > 0].min()  # one level, under every true value
+
+
+def test_convergence_draws_a_large_ensemble_as_a_labelled_median_and_band(tmp_path):
+    starts = np.random.default_rng(0).normal(size=(50, 2))
+    traj = no.simulate(Quadratic([1.0, 10.0]), no.GradientDescent(0.1), starts, 100)
+    ax = plot.convergence({"GD": traj})
+    saved(ax.figure, tmp_path)
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == ["GD: median of 50", "GD: 10–90 % of particles"]
+    median = [ln for ln in ax.get_lines() if ln.get_label() == "GD: median of 50"][0].get_ydata()
+    np.testing.assert_array_equal(median, np.median(traj.gap, axis=1))
+    band = [c for c in ax.collections if c.get_label() == "GD: 10–90 % of particles"][0]
+    lo, hi = np.quantile(traj.gap, [0.1, 0.9], axis=1)
+    ys = band.get_paths()[0].vertices[:, 1]
+    assert np.isclose(ys.min(), lo.min()) and np.isclose(ys.max(), hi.max())
+
+
+def test_convergence_draws_a_small_ensemble_particle_by_particle():
+    traj = no.simulate(Quadratic([1.0, 10.0]), no.GradientDescent(0.1), [[1.0, 1.0], [2.0, -1.0], [0.5, 0.5]], 50)
+    ax = plot.convergence({"GD": traj, "again": traj})
+    drawn = [ln for ln in ax.get_lines() if ln.get_color() == plot.method_colors(1)[0]]
+    assert len(drawn) == 3
+    for j, ln in enumerate(drawn):
+        np.testing.assert_array_equal(ln.get_ydata(), traj.gap[:, j])
+    assert "GD (3 particles)" in [t.get_text() for t in ax.get_legend().get_texts()]
+
+
+def test_twelve_methods_get_twelve_colours_and_the_style_sets_line_widths():
+    colors = plot.method_colors(12)
+    assert len(set(colors)) == 12
+    # Okabe & Ito (2008)'s colour-blind-safe set comes first.
+    assert colors[:3] == ["#0072B2", "#D55E00", "#009E73"]
+    assert plot.method_colors(13)[12] == colors[0] and plot.method_dashes(13)[12] != "-"
+    before = matplotlib.rcParams["lines.linewidth"]
+    with plot.style("talk"):
+        ax = plot.convergence(runs())
+        assert ax.get_lines()[0].get_linewidth() == pytest.approx(1.1 * plot.STYLES["talk"]["lines.linewidth"])
+        assert ax.get_legend().get_texts()[0].get_fontsize() == plot.STYLES["talk"]["legend.fontsize"]
+    assert matplotlib.rcParams["lines.linewidth"] == before
+    with pytest.raises(ValueError, match="name must be one of"):
+        with plot.style("poster"):
+            pass
+
+
+def test_colour_bar_of_a_negative_potential_reads_round_distinct_decades(tmp_path):
+    # V* = 3 − 6 − 49/9 = −8.444…: the old ticks were V itself, −8.44 printed twice.
+    V = Quadratic([12.0, 18.0], [-12.0, -14.0], 3.0, bounds=[[-1.5, 3.0], [-1.2, 2.6]])
+    ax = plot.contour(V)
+    saved(ax.figure, tmp_path)
+    bar = ax.figure.axes[-1]
+    labels = [t.get_text() for t in bar.get_yticklabels()]
+    assert len(labels) == len(set(labels)) >= 4
+    offsets = bar.get_yticks() - V.minimum_value
+    offsets = offsets[offsets > 1e-12]  # the bar's bottom, V = V*, when labelled "0"
+    np.testing.assert_allclose(offsets, 10.0 ** np.round(np.log10(offsets)), rtol=1e-9)
+    assert bar.yaxis.get_label().get_text().startswith("V − V*") and bar.yaxis.get_label_position() == "left"
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["known minimum"]
+
+
+def test_energy_on_a_log_time_axis_with_a_caption(tmp_path):
+    traj = no.simulate(Quadratic([1.0]), no.VelocityVerlet(0.1, friction=0.3), [1.0], 300)
+    fig = plot.energy(traj, logx=True, caption="ε stays small: ω·dt = 0.1")
+    saved(fig, tmp_path)
+    assert fig.axes[0].get_xscale() == "log" and fig.axes[0].get_lines()[0].get_xdata().min() > 0
+    assert any(t.get_text() == "ε stays small: ω·dt = 0.1" for t in fig.texts)
+
+
+def test_sweep_map_on_a_log_axis_labels_no_minor_ticks(tmp_path):
+    result = no.sweep(V2, no.HeavyBall, [2.0, 1.0], n_steps=100, lr=np.logspace(-3, -1.5, 6),
+                      momentum=np.linspace(0.5, 0.9, 4))
+    ax = result.plot("steps")
+    saved(ax.figure, tmp_path)
+    ax.figure.canvas.draw()
+    assert all(t.get_text() == "" for t in ax.xaxis.get_minorticklabels())
+
+
+def test_boltzmann_histogram_matches_the_harmonic_density_within_sampling_error(tmp_path):
+    # V = 2x² (k = 4) at T = 0.5: the Boltzmann density is the Gaussian of variance T/k = 0.125.
+    # BAOAB samples a harmonic well's positions exactly (Leimkuhler & Matthews 2013), so the bars may
+    # differ from the density only by sampling error, √(p(1 − p)/N)/width per bar.
+    k, T, n = 4.0, 0.5, 6000
+    V = Quadratic([k], name="harmonic well")
+    traj = no.simulate(V, no.Langevin(0.05, friction=1.0, temperature=T, seed=0), np.zeros((n, 1)), 1500,
+                       record="final")
+    ax = plot.boltzmann_histogram(traj, T, V, bins=30)
+    saved(ax.figure, tmp_path)
+    edges, heights, _, expected = ax.boltzmann
+    width = np.diff(edges)
+    p = expected * width
+    sigma = np.sqrt(p * (1 - p) / n) / width
+    assert np.all(np.abs(heights - expected) <= 4.5 * sigma + 1e-12)
+    curve = [ln for ln in ax.get_lines() if ln.get_label() == "exp(−V/T)/Z"][0]
+    x, y = curve.get_data()
+    np.testing.assert_allclose(y, np.exp(-x**2 / (2 * T / k)) / np.sqrt(2 * np.pi * T / k), rtol=2e-3, atol=1e-6)
+    with pytest.raises(ValueError, match="temperature must be > 0"):
+        plot.boltzmann_histogram(traj, 0.0, V)
+
+
+def test_boltzmann_histogram_of_a_2d_potential_draws_the_marginal():
+    # V = x² + 2y² at T = 1: the marginal along x is the Gaussian of variance T/2.
+    V = Quadratic([2.0, 4.0], bounds=[[-4, 4], [-4, 4]])
+    traj = no.simulate(V, no.Langevin(0.05, temperature=1.0, seed=1), np.zeros((400, 2)), 400, record="final")
+    ax = plot.boltzmann_histogram(traj, 1.0, V, coordinate=0)
+    x, y = [ln for ln in ax.get_lines() if "marginal" in ln.get_label()][0].get_data()
+    np.testing.assert_allclose(y, np.exp(-x**2) / np.sqrt(np.pi), atol=1e-4)

@@ -27,6 +27,7 @@ EXPECTED = {
     "13_sgd_covariance.py": "Hessian eigenvalues [0.1282, 1.8718]",
     "14_momentum_phase_diagram.py": "2.25   0.2500         0.5000",  # upper critical branch: β = (√2.25 − 1)², ρ = √β
     "16_edge_of_stability.py": "reaches 2/lr = 4 at step 50",  # measured (tests/test_edge_of_stability.py)
+    "17_torch_training.py": "d = 131 parameters",  # the 4-16-3 network's count: 4·16 + 16 + 16·3 + 3
 }
 SCRIPTS = sorted(p.name for p in EXAMPLES.glob("[0-9][0-9]_*.py"))
 

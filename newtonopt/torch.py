@@ -195,6 +195,13 @@ class Optimizer(torch.optim.Optimizer):
         self._noise = math.nan                     # the noise temperature measured for the next row
         self.evaluations = 0
 
+    def add_param_group(self, param_group: dict) -> None:
+        """Called by torch while constructing; afterwards refused (the flattened state has a fixed size)."""
+        if hasattr(self, "_tensors"):
+            raise RuntimeError("newtonopt.torch.Optimizer steps one flattened parameter vector fixed at construction: "
+                               "build a new optimizer with all the parameters instead of add_param_group")
+        super().add_param_group(param_group)
+
     # ------------------------------------------------------------------ parameters <-> the state
     def _flat_params(self) -> np.ndarray:
         with torch.no_grad():

@@ -75,6 +75,18 @@ def test_minibatch_training_matches_torch_optim(method, reference):
     np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-10)  # round-off (torch's kernels fuse multiply-adds)
 
 
+def test_float32_parameters_step_in_float32_like_torch():
+    X, y = iris()
+    X = X.float()
+    idx = batches(STEPS)
+    a, b = mlp().float(), mlp().float()
+    opt = nt.Optimizer(a.parameters(), no.Adam(0.01))
+    ours = train(a, opt, idx, X, y)
+    theirs = train(b, torch.optim.Adam(b.parameters(), lr=0.01), idx, X, y)
+    assert opt.dtype == np.float32 and ours.dtype == np.float32
+    np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-4)  # float32 round-off over 120 steps
+
+
 def test_closure_full_batch_heavy_ball_matches_torch_sgd_with_closure():
     X, y = iris()
     idx = [slice(None)] * 50
@@ -191,5 +203,7 @@ def test_bad_input():
         nt.Optimizer([torch.zeros(2, dtype=torch.float64, requires_grad=True),
                       torch.zeros(2, dtype=torch.float32, requires_grad=True)], no.Adam())
     opt = nt.Optimizer(model.parameters(), no.Adam())
+    with pytest.raises(RuntimeError, match="add_param_group"):
+        opt.add_param_group({"params": [torch.zeros(2, dtype=torch.float64, requires_grad=True)]})
     with pytest.raises(ValueError, match="state_dict"):
         opt.load_state_dict(torch.optim.Adam(model.parameters()).state_dict())

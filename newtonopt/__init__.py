@@ -40,7 +40,8 @@ __all__ = [
 
 def __getattr__(name: str):
     # The figures are reachable as newtonopt.plot without making `import newtonopt` load matplotlib.
-    if name in ("plot", "explorer"):
+    # newtonopt.torch (the torch optimizer) likewise, without making it load torch, an optional extra.
+    if name in ("plot", "explorer", "torch"):
         import importlib
 
         return importlib.import_module(f".{name}", __name__)

@@ -29,6 +29,7 @@ EXPECTED = {
     "16_edge_of_stability.py": "reaches 2/lr = 4 at step 50",  # measured (tests/test_edge_of_stability.py)
     "20_performance_profile.py": "6 problems × 2 starts",  # standard_suite: three κ, Rosenbrock, Beale, logistic
     "15_su_boyd_candes.py": "t = j₁,₁/√λ = 2.7094",  # the first zero of J₁, 3.8317, over √2
+    "17_torch_training.py": "d = 131 parameters",  # the 4-16-3 network's count: 4·16 + 16 + 16·3 + 3
 }
 SCRIPTS = sorted(p.name for p in EXAMPLES.glob("[0-9][0-9]_*.py"))
 

@@ -42,6 +42,8 @@ LAYERS: list[tuple[str, set[str]]] = [
     # cycle); everything that lists or looks up methods (analysis, figures, command line) sits above it.
     ("method registry", {"integrators.registry"}),
     ("results", {"_io", "trajectory"}),
+    # A torch optimizer stepping a method's rule on a model's parameters and recording a Trajectory.
+    ("training-loop bridge", {"torch"}),
     # Backends execute a method's steps on a potential: above both (they read their types and the
     # State a method configured), below the engine that drives them.
     ("backends", {"backends", "backends.numba_backend", "backends.numba_loops"}),

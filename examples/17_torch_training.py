@@ -1,4 +1,5 @@
 """Calorimetry of real training: a torch network on Iris, stepped by newtonopt's heavy ball, Adam and Langevin.
+============================================================================================================
 
 ``newtonopt.torch.Optimizer`` is a torch optimizer that runs a newtonopt method's own rule on the
 model's parameters and keeps its energy ledger as the network trains: the minibatch loss V, the kinetic

@@ -122,6 +122,9 @@ def _convert(flag: str, key: str, value: str):
     if value.startswith(("(", "[")) or "/" in value:
         parts = [p for p in re.split(r"[()\[\],/ ]+", value) if p]
         return tuple(_number(f"{flag} {key}", p) for p in parts)
+    word = value.strip()
+    if re.fullmatch(r"[A-Za-z_][A-Za-z_-]*", word) and word.lower() not in ("inf", "infinity", "nan"):
+        return word  # a choice (hamiltonian-descent:kinetic=power); the method checks it and says what it takes
     return _number(f"{flag} {key}", value)
 
 

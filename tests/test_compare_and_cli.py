@@ -91,7 +91,7 @@ def test_cli_compare_tuned_uses_polyak_parameters(capsys):
 @pytest.mark.parametrize("argv, message", [
     (["compare", "--potential", "rosenbrok"], "unknown potential 'rosenbrok'; did you mean 'rosenbrock'"),
     (["compare", "--methods", "gd,heavybal"], "unknown method 'heavybal'; did you mean 'heavyball'"),
-    (["compare", "--methods", "gd:lr=fast"], "expects a number, got 'fast'"),
+    (["compare", "--methods", "gd:lr=fast"], "lr must be a real number or an array of real numbers, got the string"),
     (["compare", "--x0", "1,2,3"], "--x0 needs 2 comma-separated numbers"),
     (["compare", "--steps", "-5"], "--steps must be >= 0, got -5"),
     (["compare", "--methods", "heavyball:momentum=1.5"], "momentum must be finite and in"),
@@ -166,6 +166,8 @@ def _spell(value) -> str:
         return str(value).lower()
     if isinstance(value, tuple):
         return "(" + ",".join(_spell(v) for v in value) + ")"
+    if isinstance(value, str):
+        return value
     return repr(value)
 
 
@@ -178,6 +180,8 @@ def _another_value(entry, key, default):
         candidates = [default + 1, default + 2]
     elif isinstance(default, tuple):
         candidates = [tuple(0.99 * v for v in default), tuple(1.01 * v for v in default)]
+    elif isinstance(default, str):  # a choice: the method's module lists them under the setting's name
+        candidates = [c for c in getattr(sys.modules[entry.cls.__module__], key.upper(), ()) if c != default]
     else:
         candidates = [0.5 * default, 2.0 * default, default + 0.5, 0.5] if default else [0.5, 0.01]
     for value in candidates:

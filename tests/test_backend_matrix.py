@@ -176,3 +176,19 @@ def test_methods_not_compiled_are_refused_and_auto_falls_back(method):
         warnings.simplefilter("error")  # quietly
         auto = no.simulate(V, _method(method), x0, n_steps=N_STEPS, backend="auto", workers=2)
     base.assert_same_run(auto, no.simulate(V, _method(method), x0, n_steps=N_STEPS, backend="numpy"))
+
+
+def test_per_particle_hyperparameters():
+    """Every hyperparameter given per particle (lr, β₁, λ, α, μ, lr_decay, the accumulator's start, dt,
+    friction, mass): each particle's own coefficients, and per-particle clocks."""
+    V = no.potentials.Rosenbrock(2)
+    x0 = base._start(V, [-1.2, 1.0], 6)
+    lr = np.linspace(1e-3, 2e-2, 6)
+    for method in (no.Adam(lr, betas=(np.linspace(0.5, 0.9, 6), 0.99), weight_decay=np.linspace(0.0, 0.1, 6)),
+                   no.RMSprop(lr, alpha=np.linspace(0.8, 0.99, 6), momentum=np.linspace(0.0, 0.5, 6), centered=True),
+                   no.Adagrad(10 * lr, lr_decay=np.linspace(0.0, 0.1, 6),
+                              initial_accumulator_value=np.linspace(0.0, 1.0, 6)),
+                   no.ForwardEuler(dt=lr / 10, friction=np.linspace(0.0, 2.0, 6), mass=np.linspace(1.0, 2.0, 6))):
+        a, b = (no.simulate(V, method, x0, n_steps=50, backend=bk) for bk in ("numpy", "numba"))
+        assert a.t.shape == (51, 6)
+        base.assert_same_run(b, a)

@@ -21,7 +21,11 @@ Positions, gradients and momenta are passed as ``(dim, n)`` C-contiguous arrays:
 view of an ensemble stored in Fortran order (``simulate`` stores them so), or of one particle. One
 compiled signature then serves one particle and every ensemble. Per-particle quantities are 1-D of
 length n; the method's coefficients are the rows of ``C`` (one column per particle), taken from the
-State that the method's own ``_configure`` filled, so no coefficient is recomputed here.
+State that the method's own ``_configure`` filled, so no coefficient is recomputed here. A method's
+per-coordinate memory is ``P``, ``Q``, ``R`` (momentum or velocity; Adam's m, v, v̂; RMSprop's buffer,
+square_avg, grad_avg; Adagrad's Σg²), also ``(dim, n)`` views of the State's arrays; its per-particle
+state is the rows of ``S`` (the step count of Adam and Adagrad; FIRE's a, N and whether it has
+started), copied back to the memory after each block.
 """
 
 from __future__ import annotations

@@ -46,7 +46,9 @@ METHODS = {
     "VelocityVerlet": lambda: no.VelocityVerlet(dt=0.02, friction=0.5),
     "VelocityVerlet-frictionless": lambda: no.VelocityVerlet(dt=0.01),
 }
-assert {name.split("-")[0] for name in METHODS} == {c.__name__ for c in numba_backend.METHODS}
+# (the methods compiled since, Forward Euler, the adaptive ones and FIRE, are run on every potential by
+# tests/test_backend_matrix.py)
+assert {name.split("-")[0] for name in METHODS} <= {c.__name__ for c in numba_backend.METHODS}
 
 SQRT_FORMULA = "(x0 - 1)**2 + x1**2*x2**2/4 + sqrt(1 + x0**2) + x1/(2 + x2**2)"
 
@@ -257,8 +259,8 @@ def test_python_function_potential_runs_on_numpy_only():
 
 def test_unsupported_methods_and_schedules():
     V = Quadratic([1.0, 2.0])
-    with pytest.raises(ValueError, match="no rule for Adam"):
-        no.simulate(V, no.Adam(0.1), [1.0, 1.0], backend="numba")
+    with pytest.raises(ValueError, match="no rule for Langevin: its noise"):
+        no.simulate(V, no.Langevin(0.1, temperature=0.1, seed=0), [1.0, 1.0], backend="numba")
     with pytest.raises(ValueError, match="scheduled"):
         no.simulate(V, no.GradientDescent(no.schedules.Exponential(0.1, 0.01)), [1.0, 1.0], backend="numba")
     with pytest.raises(ValueError, match="float64"):

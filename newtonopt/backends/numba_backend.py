@@ -17,7 +17,19 @@ import numpy as np
 
 from .. import formula as _formula
 from ..core.reductions import BLOCK
-from ..integrators import GradientDescent, HeavyBall, Nesterov, VelocityVerlet
+from ..integrators import (
+    FIRE,
+    Adagrad,
+    Adam,
+    ForwardEuler,
+    GradientDescent,
+    HeavyBall,
+    Langevin,
+    Nesterov,
+    OverdampedLangevin,
+    RMSprop,
+    VelocityVerlet,
+)
 from ..potential import ExpressionPotential
 from ..potentials import Beale, DoubleWell, Himmelblau, LennardJones, MullerBrown, Quadratic, Rastrigin, Rosenbrock
 from ..potentials.chemistry import _MB_A, _MB_X, _MB_Y, _MB_a, _MB_b, _MB_c
@@ -30,7 +42,19 @@ if L.BLOCK != BLOCK:  # the compiled fold keeps its own copy of the block size
 POTENTIALS = (Quadratic, Rosenbrock, Himmelblau, Beale, MullerBrown, LennardJones, DoubleWell, Rastrigin,
               ExpressionPotential)
 #: Methods with a compiled rule.
-METHODS = {GradientDescent: L.GD, HeavyBall: L.HEAVY_BALL, Nesterov: L.NESTEROV, VelocityVerlet: L.VERLET}
+METHODS = {GradientDescent: L.GD, HeavyBall: L.HEAVY_BALL, Nesterov: L.NESTEROV, VelocityVerlet: L.VERLET,
+           ForwardEuler: L.FORWARD_EULER, Adam: L.ADAM, RMSprop: L.RMSPROP, Adagrad: L.ADAGRAD, FIRE: L.FIRE}
+#: Methods left to numpy, and why.
+NOT_COMPILED = {
+    Langevin: "its noise (newtonopt.noise.CounterNormal, with the package's own ln and sin/cos) is not ported "
+              "to the compiled loop",
+    OverdampedLangevin: "its noise (newtonopt.noise.CounterNormal, with the package's own ln and sin/cos) is not "
+                        "ported to the compiled loop",
+}
+#: Per-coordinate memory arrays of each method, as the compiled loop's P, Q, R.
+MEMORY = {L.HEAVY_BALL: ("velocity",), L.NESTEROV: ("velocity",), L.VERLET: ("p",), L.FORWARD_EULER: ("p",),
+          L.ADAM: ("m", "v", "vmax"), L.RMSPROP: ("buffer", "square_avg", "grad_avg"), L.ADAGRAD: ("sum",),
+          L.FIRE: ("v",)}
 #: Potentials whose arithmetic is + − × ÷ √ only: the compiled run equals numpy's bit for bit.
 EXACT = (Quadratic, Rosenbrock, Himmelblau, Beale, LennardJones, DoubleWell)
 #: Roughly how many coordinate-steps a block takes (~20-50 ms), so Ctrl-C is answered promptly.
@@ -106,7 +130,9 @@ def unsupported(potential, integrator, x_dtype) -> str | None:
     """Why the compiled loop cannot run this pair (a sentence), or None when it can."""
     if type(integrator) not in METHODS:
         names = ", ".join(c.__name__ for c in METHODS)
-        return f"the compiled backend has no rule for {type(integrator).__name__} (it has {names})"
+        reason = NOT_COMPILED.get(type(integrator))
+        because = f": {reason}" if reason else ""
+        return f"the compiled backend has no rule for {type(integrator).__name__}{because} (it has {names})"
     if integrator.scheduled:
         return "the compiled backend does not run scheduled hyperparameters"
     if type(potential) not in POTENTIALS:
@@ -126,8 +152,20 @@ def encode_method(integrator, state, particles: tuple):
         rows = [c.lr]
     elif method in (L.HEAVY_BALL, L.NESTEROV):
         rows = [c.lr, c.momentum, 1.0 - c.momentum * c.momentum, 0.5 * c.lr, -np.asarray(c.dt)]
-    else:
+    elif method == L.VERLET:
         rows = [c.damping, 1.0 - c.damping * c.damping, c.damping * c.damping, c.half_dt, c.dt_over_m, c.half_inv_m]
+    elif method == L.FORWARD_EULER:
+        rows = [c.dt, c.dt_over_m, c.keep, c.friction_loss, c.half_inv_m]
+    elif method == L.ADAM:  # 1 − β as the rule writes it, (1.0 - c.beta1)
+        rows = [c.lr, c.beta1, c.beta2, 1.0 - np.asarray(c.beta1), 1.0 - np.asarray(c.beta2), c.eps,
+                c.weight_decay, float(c.decays), float(integrator.amsgrad)]
+    elif method == L.RMSPROP:
+        rows = [c.lr, c.alpha, c.one_minus_alpha, c.eps, c.momentum, c.weight_decay, float(c.decays),
+                float(integrator.centered), float(state.memory.buffer.size > 0)]
+    elif method == L.ADAGRAD:
+        rows = [c.lr, c.lr_decay, c.eps, c.weight_decay, float(c.decays)]
+    else:  # FIRE
+        rows = [c.maxstep, c.dtmax, float(c.Nmin), c.finc, c.fdec, c.astart, c.fa]
     C = np.stack([_per_particle(r, particles) for r in rows])
     return method, bool(getattr(c, "damped", False)), C
 
@@ -175,16 +213,30 @@ class CompiledRun:
         self.method, self.damped, self.C = encode_method(integrator, state, self.particles)
         self.X = self._columns("x")
         self.G = self._columns("grad")
-        momentum = {L.HEAVY_BALL: "velocity", L.NESTEROV: "velocity", L.VERLET: "p"}.get(self.method)
-        self.P = self._columns(momentum) if momentum else _EMPTY_M
+        memory = MEMORY.get(self.method, ())
+        self.P, self.Q, self.R = (self._columns(memory[j]) if j < len(memory) and
+                                  getattr(state.memory, memory[j]).size else _EMPTY_M for j in range(3))
+        self.fire = self.method == L.FIRE
+        self.counted = self.method in (L.ADAM, L.ADAGRAD)
+        m = state.memory
+        if self.counted:
+            self.S = np.full((1, self.n), float(m.count))
+        elif self.fire:
+            self.S = np.stack([_per_particle(m.fire_a, self.particles), _per_particle(m.fire_n, self.particles),
+                               np.full(self.n, 1.0 if bool(m.fire_started) else 0.0)])
+        else:
+            self.S = _EMPTY_M
         self.V = self._scalars(state.value)
         self.K = self._scalars(0.0 if state.kinetic is None else state.kinetic)
         self.D = self._scalars(state.dissipated)
         self.GSQ = self._scalars(state.grad_sq())
         self.per_particle_clock = np.ndim(state.t) > 0
         self.T = self._scalars(state.t) if self.per_particle_clock else np.array([float(state.t)])
-        dt = state.coefficients.dt
-        self.DT = _per_particle(dt, self.particles) if self.per_particle_clock else np.array([float(dt)])
+        if self.fire:  # each particle's adaptive step, updated by the loop (the clocks advance by it)
+            self.DT = _per_particle(m.fire_dt, self.particles)
+        else:
+            dt = state.coefficients.dt
+            self.DT = _per_particle(dt, self.particles) if self.per_particle_clock else np.array([float(dt)])
         self.LO = _per_particle(watch.lo, self.particles)
         self.HI = _per_particle(watch.hi, self.particles)
         self.gtol2 = -np.inf if watch.gtol2 is None else float(watch.gtol2)
@@ -200,7 +252,7 @@ class CompiledRun:
         need = max(scratch, dim, 1) + 4 * (min(dim, L.BLOCK) // 2 + 1) + 4 * (dim // L.BLOCK + 1)
         self.SCR = np.empty((self.workers, (need + 7) // 8 * 8 + 8))
         self.record_x = record in ("all", "final")
-        self.record_p = self.record_x and self.method != L.GD
+        self.record_p = self.record_x and integrator.order == 2
         self.rows_cap = 0
         self.rows = 0
         self._buffers(1)
@@ -249,7 +301,8 @@ class CompiledRun:
         before = (self.CONV >= 0) | (self.DIV >= 0)
         kernel = L.run_block_parallel if self.workers > 1 else L.run_block
         taken, self.rows, next_record, n_done = kernel(
-            self.method, self.damped, self.kind, self.FP, self.IP, self.M, self.X, self.G, self.P, self.V, self.K,
+            self.method, self.damped, self.kind, self.FP, self.IP, self.M, self.X, self.G, self.P, self.Q, self.R,
+            self.S, self.V, self.K,
             self.D, self.GSQ, self.T, self.DT, self.C, self.LO, self.HI, self.gtol2, self.CONV, self.DIV,
             self.SNAPX, self.SNAPV, self.SNAPG, k, steps, every, next_record, self.RSTEP[:max(rows, 0)], self.RT,
             self.RV, self.RK, self.RD, self.RG, self.RX, self.RP, self.SCR)
@@ -274,6 +327,15 @@ class CompiledRun:
             s.dissipated = self.D.reshape(shape, order="F").copy()
             s.t = self.T.reshape(shape, order="F").copy() if self.per_particle_clock else float(self.T[0])
         s._gsq_step = -1  # |∇V|² is recomputed (in the same order) if someone asks
+        m = s.memory
+        if self.counted:
+            m.count = int(self.S[0, 0])
+        elif self.fire:
+            m.fire_dt[...] = self.DT.reshape(shape, order="F")
+            m.fire_a[...] = self.S[0].reshape(shape, order="F")
+            m.fire_n[...] = self.S[1].reshape(shape, order="F")
+            if taken:
+                m.fire_started = np.array(True)
         w = self.watch
         w.converged_step[...] = self.CONV.reshape(w.converged_step.shape, order="F")
         w.diverged_step[...] = self.DIV.reshape(w.diverged_step.shape, order="F")

@@ -21,7 +21,11 @@ Positions, gradients and momenta are passed as ``(dim, n)`` C-contiguous arrays:
 view of an ensemble stored in Fortran order (``simulate`` stores them so), or of one particle. One
 compiled signature then serves one particle and every ensemble. Per-particle quantities are 1-D of
 length n; the method's coefficients are the rows of ``C`` (one column per particle), taken from the
-State that the method's own ``_configure`` filled, so no coefficient is recomputed here.
+State that the method's own ``_configure`` filled, so no coefficient is recomputed here. A method's
+per-coordinate memory is ``P``, ``Q``, ``R`` (momentum or velocity; Adam's m, v, v̂; RMSprop's buffer,
+square_avg, grad_avg; Adagrad's Σg²), also ``(dim, n)`` views of the State's arrays; its per-particle
+state is the rows of ``S`` (the step count of Adam and Adagrad; FIRE's a, N and whether it has
+started), copied back to the memory after each block.
 """
 
 from __future__ import annotations
@@ -44,7 +48,7 @@ _JIT = dict(_PARALLEL, _nrt=False)
 QUAD_DIAG, QUAD_DENSE, ROSENBROCK, HIMMELBLAU, BEALE, MULLER_BROWN, LENNARD_JONES, DOUBLE_WELL, RASTRIGIN, \
     FORMULA = range(10)
 # Methods (the `method` argument) and the rows of their coefficient matrix C.
-GD, HEAVY_BALL, NESTEROV, VERLET = range(4)
+GD, HEAVY_BALL, NESTEROV, VERLET, FORWARD_EULER, ADAM, RMSPROP, ADAGRAD, FIRE = range(9)
 # Formula tape opcodes (newtonopt.formula's node ops).
 OPS = ("const", "var", "add", "sub", "mul", "div", "neg", "ipow", "pow", "sign", "exp", "log", "sqrt", "sin",
        "cos", "tan", "sinh", "cosh", "tanh", "asin", "acos", "atan", "abs")
@@ -369,7 +373,7 @@ def _square_fold(Y, i, scr):
 
 
 @numba.njit(inline='always', **_JIT)
-def _particle(method, damped, kind, FP, IP, M, X, G, P, V, K, D, GSQ, C, i, scr):
+def _particle(method, damped, kind, FP, IP, M, X, G, P, Q, R, S, DT, V, K, D, GSQ, C, i, scr):
     """One step of ``method`` for particle ``i``: its rule, one evaluation, the ledger (K, D, |∇V|²).
 
     GD, C = [lr]: D += lr·|∇V|²; x ← x − ∇V·lr.
@@ -379,28 +383,34 @@ def _particle(method, damped, kind, FP, IP, M, X, G, P, V, K, D, GSQ, C, i, scr)
     p ← p − ∇V·dt/2; x ← x + p·dt/m; evaluate; p ← p − ∇V·dt/2; K = fold(p²)·1/(2m);
     (friction: D += (1 − c²)·K, p ← p·c, K ← K·c²).
     Each product is formed and then added, as numpy's ``delta = a·b; y ← y ± delta`` does.
+    Forward Euler, Adam, RMSprop, Adagrad and FIRE: :func:`_rule_before` and :func:`_rule_after`.
     """
     dim = X.shape[0]
-    # --- the ledger's term that uses the previous step
-    if method == GD:
-        D[i] = D[i] + C[0, i] * GSQ[i]
-    elif method == HEAVY_BALL or method == NESTEROV:
-        D[i] = D[i] + C[2, i] * K[i]
-    elif damped:
-        D[i] = D[i] + C[1, i] * K[i]
-    if kind == QUAD_DIAG and X.shape[1] == 1 and dim >= ONE_PASS_MIN_DIM:  # separable: one pass, by blocks
-        # one particle: contiguous 1-D views (no copy). (Ensembles take the general route: a second
-        # specialization for strided columns would double this part's compile time.)
-        V[i] = _quad_diag_step(method, damped, FP, X.reshape(dim), G.reshape(dim), P.reshape(P.size), K, D, GSQ,
-                               C, i, scr)
-        return
-    _before(method, damped, X, G, P, C, i, 0, dim)
-    if method == HEAVY_BALL or method == NESTEROV:
-        K[i] = _square_fold(P, i, scr) * C[3, i]
+    if method >= FORWARD_EULER:
+        _rule_before(method, damped, X, G, P, Q, R, S, DT, K, D, C, i, scr)
+    else:
+        # --- the ledger's term that uses the previous step
+        if method == GD:
+            D[i] = D[i] + C[0, i] * GSQ[i]
+        elif method == HEAVY_BALL or method == NESTEROV:
+            D[i] = D[i] + C[2, i] * K[i]
+        elif damped:
+            D[i] = D[i] + C[1, i] * K[i]
+        if kind == QUAD_DIAG and X.shape[1] == 1 and dim >= ONE_PASS_MIN_DIM:  # separable: one pass, by blocks
+            # one particle: contiguous 1-D views (no copy). (Ensembles take the general route: a second
+            # specialization for strided columns would double this part's compile time.)
+            V[i] = _quad_diag_step(method, damped, FP, X.reshape(dim), G.reshape(dim), P.reshape(P.size), K, D,
+                                   GSQ, C, i, scr)
+            return
+        _before(method, damped, X, G, P, C, i, 0, dim)
+        if method == HEAVY_BALL or method == NESTEROV:
+            K[i] = _square_fold(P, i, scr) * C[3, i]
     # --- one evaluation (a single call site: the evaluator is compiled into this function once)
     V[i] = evaluate(kind, FP, IP, M, X, G, i, scr)
     # --- after it
-    if method == VERLET:
+    if method >= FORWARD_EULER:
+        _rule_after(method, P, K, C, i, scr)
+    elif method == VERLET:
         _kick(P, G, C, i, 0, dim)
         K[i] = _square_fold(P, i, scr) * C[5, i]
         if damped:
@@ -410,6 +420,201 @@ def _particle(method, damped, kind, FP, IP, M, X, G, P, V, K, D, GSQ, C, i, scr)
                 P[k, i] = P[k, i] * c
             K[i] = K[i] * C[2, i]
     GSQ[i] = _square_fold(G, i, scr)
+
+
+@numba.njit(**_JIT)
+def _maximum(a, b):
+    """numpy's ``maximum`` of two floats: a NaN wins, and ``a`` when they compare equal."""
+    return a if (a >= b or a != a) else b
+
+
+@numba.njit(**_JIT)
+def _minimum(a, b):
+    """numpy's ``minimum`` of two floats: a NaN wins, and ``a`` when they compare equal."""
+    return a if (a <= b or a != a) else b
+
+
+@numba.njit(**_JIT)
+def _integer_power(base, n):
+    """``base**n`` for n ≥ 0 as :func:`newtonopt.core.elementary.integer_power`: the same products."""
+    result = 1.0
+    square = base
+    while n:
+        if n & 1:
+            result = result * square
+        n >>= 1
+        if n:
+            square = square * square
+    return result
+
+
+@numba.njit(**_JIT)
+def _rule_before(method, damped, X, G, P, Q, R, S, DT, K, D, C, i, scr):
+    """The rule of Forward Euler, Adam, RMSprop, Adagrad or FIRE up to the evaluation, for particle ``i``.
+
+    Each line is the method's ``update`` (newtonopt/integrators/*.py) for one coordinate, node by node
+    as :class:`newtonopt.core.expressions.NumpyEvaluator` evaluates it; ``g`` is ∇V + λ·x when the
+    method decays weights (``decayed_gradient``), and ``move_and_book`` is D −= fold(∇V·Δx), x += Δx.
+
+    Forward Euler, C = [dt, dt/m, 1 − dt·γ/m, 2·dt·γ/m, 1/(2m)], P = p.
+    Adam, C = [lr, β₁, β₂, 1 − β₁, 1 − β₂, eps, λ, decays, amsgrad], P, Q, R = m, v, v̂; S[0] = the step count.
+    RMSprop, C = [lr, α, 1 − α, eps, μ, λ, decays, centered, has buffer], P, Q, R = buffer, square_avg, grad_avg.
+    Adagrad, C = [lr, lr_decay, eps, λ, decays], P = Σg²; S[0] = the step count.
+    FIRE, C = [maxstep, dtmax, Nmin, finc, fdec, astart, fa], P = v; S = [a, N, started]; DT = its dt.
+    """
+    dim = X.shape[0]
+    if method == FORWARD_EULER:
+        if damped:
+            D[i] = D[i] + C[3, i] * K[i]
+        dt = C[0, i]
+        dt_over_m = C[1, i]
+        keep = C[2, i]
+        for k in range(dim):
+            p = P[k, i]
+            X[k, i] = X[k, i] + dt_over_m * p
+            p = p * keep
+            P[k, i] = p - dt * G[k, i]
+        return
+    if method == FIRE:
+        _fire_before(X, G, P, S, DT, D, C, i, scr)
+        return
+    if method == ADAM:
+        lr = C[0, i]
+        beta1 = C[1, i]
+        beta2 = C[2, i]
+        one_minus_beta1 = C[3, i]
+        one_minus_beta2 = C[4, i]
+        eps = C[5, i]
+        wd = C[6, i]
+        decays = C[7, i] != 0.0
+        amsgrad = C[8, i] != 0.0
+        count = S[0, i] + 1.0
+        S[0, i] = count
+        n = int(count)
+        step_size = lr / (1.0 - _integer_power(beta1, n))
+        root_correction = np.sqrt(1.0 - _integer_power(beta2, n))
+        neg = -step_size
+        for k in range(dim):
+            gk = G[k, i]
+            if decays:
+                gk = gk + wd * X[k, i]
+            m = P[k, i]
+            m = m + one_minus_beta1 * (gk - m)
+            P[k, i] = m
+            v = beta2 * Q[k, i] + one_minus_beta2 * (gk * gk)
+            Q[k, i] = v
+            if amsgrad:
+                v = _maximum(R[k, i], v)
+                R[k, i] = v
+            dx = neg * (m / (np.sqrt(v) / root_correction + eps))
+            scr[k] = G[k, i] * dx
+            X[k, i] = X[k, i] + dx
+    elif method == RMSPROP:
+        lr = C[0, i]
+        alpha = C[1, i]
+        one_minus_alpha = C[2, i]
+        eps = C[3, i]
+        mu = C[4, i]
+        wd = C[5, i]
+        decays = C[6, i] != 0.0
+        centered = C[7, i] != 0.0
+        has_buffer = C[8, i] != 0.0
+        neg = -lr
+        for k in range(dim):
+            gk = G[k, i]
+            if decays:
+                gk = gk + wd * X[k, i]
+            sq = alpha * Q[k, i] + one_minus_alpha * (gk * gk)
+            Q[k, i] = sq
+            if centered:
+                ga = R[k, i]
+                ga = ga + one_minus_alpha * (gk - ga)
+                R[k, i] = ga
+                denominator = np.sqrt(sq - ga * ga) + eps
+            else:
+                denominator = np.sqrt(sq) + eps
+            if has_buffer:
+                b = mu * P[k, i] + gk / denominator
+                P[k, i] = b
+                dx = neg * b
+            else:
+                dx = neg * (gk / denominator)
+            scr[k] = G[k, i] * dx
+            X[k, i] = X[k, i] + dx
+    else:  # ADAGRAD
+        lr = C[0, i]
+        lr_decay = C[1, i]
+        eps = C[2, i]
+        wd = C[3, i]
+        decays = C[4, i] != 0.0
+        count = S[0, i] + 1.0
+        S[0, i] = count
+        clr = lr / (1.0 + (count - 1.0) * lr_decay)
+        neg = -clr
+        for k in range(dim):
+            gk = G[k, i]
+            if decays:
+                gk = gk + wd * X[k, i]
+            total = P[k, i] + gk * gk
+            P[k, i] = total
+            dx = neg * (gk / (np.sqrt(total) + eps))
+            scr[k] = G[k, i] * dx
+            X[k, i] = X[k, i] + dx
+    D[i] = D[i] - fold(scr, dim)  # move_and_book: the force's work along the step, −∇V·Δx
+
+
+@numba.njit(**_JIT)
+def _fire_before(X, G, P, S, DT, D, C, i, scr):
+    """FIRE's mixing, adaptation, kick and capped drift for particle ``i`` (as ``FIRE.update``)."""
+    dim = X.shape[0]
+    maxstep = C[0, i]
+    a = S[0, i]
+    dt = DT[i]
+    if S[2, i] != 0.0:  # not the first step
+        for k in range(dim):
+            scr[k] = G[k, i] * P[k, i]
+        power = -fold(scr, dim)
+        f2 = _square_fold(G, i, scr)
+        v2 = _square_fold(P, i, scr)
+        downhill = power > 0.0
+        if downhill:
+            steer = a * np.sqrt(v2) / np.sqrt(f2 if f2 > 0 else 1.0)
+            keep = 1.0 - a
+        else:
+            steer = 0.0
+            keep = 0.0
+        for k in range(dim):
+            P[k, i] = keep * P[k, i] - steer * G[k, i]
+        D[i] = D[i] + 0.5 * (v2 - _square_fold(P, i, scr))
+        n = S[1, i]
+        if downhill and n > C[2, i]:
+            dt = _minimum(dt * C[3, i], C[1, i])
+            a = a * C[6, i]
+        elif not downhill:
+            dt = dt * C[4, i]
+            a = C[5, i]
+        S[1, i] = n + 1.0 if downhill else 0.0
+        S[0, i] = a
+        DT[i] = dt
+    S[2, i] = 1.0
+    for k in range(dim):
+        v = P[k, i] - dt * G[k, i]
+        P[k, i] = v
+        d = dt * v
+        scr[k] = d * d
+    length = np.sqrt(fold(scr, dim))
+    factor = maxstep / (length if length > 0 else 1.0) if length > maxstep else 1.0
+    for k in range(dim):
+        X[k, i] = X[k, i] + (dt * P[k, i]) * factor
+
+
+@numba.njit(**_JIT)
+def _rule_after(method, P, K, C, i, scr):
+    """The kinetic energy after the evaluation: K = fold(p²)·1/(2m) (Forward Euler), 0.5·fold(v²) (FIRE)."""
+    if method == FORWARD_EULER:
+        K[i] = C[4, i] * _square_fold(P, i, scr)
+    elif method == FIRE:
+        K[i] = 0.5 * _square_fold(P, i, scr)
 
 
 @numba.njit(inline='always', **_JIT)
@@ -618,45 +823,46 @@ def _watch_and_record(method, k, i, X, P, V, K, D, GSQ, C, LO, HI, gtol2, CONV, 
                 SNAPG[i] = np.sqrt(GSQ[i])
     if row >= 0:
         RV[row, i] = V[i]
-        RK[row, i] = 0.0 if method == GD else K[i]
+        first_order = method == GD or method == ADAM or method == RMSPROP or method == ADAGRAD
+        RK[row, i] = 0.0 if first_order else K[i]
         RD[row, i] = D[i]
         RG[row, i] = np.sqrt(GSQ[i])
         if RX.shape[0] > 0:
             for d in range(X.shape[0]):
                 RX[row, i, d] = X[d, i]
         if RP.shape[0] > 0:
-            if method == VERLET:
-                for d in range(X.shape[0]):
-                    RP[row, i, d] = P[d, i]
-            else:  # the heavy ball's physical momentum p = v·(−dt)
+            if method == HEAVY_BALL or method == NESTEROV:  # the heavy ball's physical momentum p = v·(−dt)
                 for d in range(X.shape[0]):
                     RP[row, i, d] = P[d, i] * C[4, i]
+            else:  # Verlet's, Forward Euler's p and FIRE's v as they are
+                for d in range(X.shape[0]):
+                    RP[row, i, d] = P[d, i]
     return 1 if ended else 0
 
 
 @numba.njit(**_JIT)
-def _sweep(method, damped, kind, FP, IP, M, X, G, P, V, K, D, GSQ, C, LO, HI, gtol2, CONV, DIV, SNAPX, SNAPV,
-           SNAPG, k, row, RV, RK, RD, RG, RX, RP, scr, lo, hi):
+def _sweep(method, damped, kind, FP, IP, M, X, G, P, Q, R, S, DT, V, K, D, GSQ, C, LO, HI, gtol2, CONV, DIV,
+           SNAPX, SNAPV, SNAPG, k, row, RV, RK, RD, RG, RX, RP, scr, lo, hi):
     """Step k for particles lo..hi−1, one after another; returns how many of them have ended."""
     n_done = 0
     for i in range(lo, hi):
-        _particle(method, damped, kind, FP, IP, M, X, G, P, V, K, D, GSQ, C, i, scr)
+        _particle(method, damped, kind, FP, IP, M, X, G, P, Q, R, S, DT, V, K, D, GSQ, C, i, scr)
         n_done += _watch_and_record(method, k, i, X, P, V, K, D, GSQ, C, LO, HI, gtol2, CONV, DIV, SNAPX,
                                     SNAPV, SNAPG, row, RV, RK, RD, RG, RX, RP)
     return n_done
 
 
 @numba.njit(parallel=True, **_PARALLEL)
-def _sweep_parallel(method, damped, kind, FP, IP, M, X, G, P, V, K, D, GSQ, C, LO, HI, gtol2, CONV, DIV,
-                    SNAPX, SNAPV, SNAPG, k, row, RV, RK, RD, RG, RX, RP, SCR):
+def _sweep_parallel(method, damped, kind, FP, IP, M, X, G, P, Q, R, S, DT, V, K, D, GSQ, C, LO, HI, gtol2, CONV,
+                    DIV, SNAPX, SNAPV, SNAPG, k, row, RV, RK, RD, RG, RX, RP, SCR):
     # One chunk of particles per worker, each with its own scratch; particles never share arithmetic,
     # so the split changes no bit. The chunk is one call of the reference-count-free _sweep.
     n = X.shape[1]
     workers = SCR.shape[0]
     n_done = 0
     for w in prange(workers):
-        n_done += _sweep(method, damped, kind, FP, IP, M, X, G, P, V, K, D, GSQ, C, LO, HI, gtol2, CONV, DIV,
-                         SNAPX, SNAPV, SNAPG, k, row, RV, RK, RD, RG, RX, RP, SCR[w], w * n // workers,
+        n_done += _sweep(method, damped, kind, FP, IP, M, X, G, P, Q, R, S, DT, V, K, D, GSQ, C, LO, HI, gtol2,
+                         CONV, DIV, SNAPX, SNAPV, SNAPG, k, row, RV, RK, RD, RG, RX, RP, SCR[w], w * n // workers,
                          (w + 1) * n // workers)
     return n_done
 
@@ -671,7 +877,7 @@ def _tick(T, DT, RT, row):
 
 
 @numba.njit(**_JIT)
-def run_block(method, damped, kind, FP, IP, M, X, G, P, V, K, D, GSQ, T, DT, C, LO, HI, gtol2, CONV, DIV,
+def run_block(method, damped, kind, FP, IP, M, X, G, P, Q, R, S, V, K, D, GSQ, T, DT, C, LO, HI, gtol2, CONV, DIV,
               SNAPX, SNAPV, SNAPG, k0, n_steps, every, next_record, RSTEP, RT, RV, RK, RD, RG, RX, RP, SCR):
     """Take up to ``n_steps`` steps after step ``k0``, all particles, recording and watching as simulate does.
 
@@ -694,7 +900,7 @@ def run_block(method, damped, kind, FP, IP, M, X, G, P, V, K, D, GSQ, T, DT, C, 
             RSTEP[row] = k
         n_done = 0
         for i in range(n):  # as _sweep, written out: a call passing ~30 arrays costs ~50 ns a step
-            _particle(method, damped, kind, FP, IP, M, X, G, P, V, K, D, GSQ, C, i, scr)
+            _particle(method, damped, kind, FP, IP, M, X, G, P, Q, R, S, DT, V, K, D, GSQ, C, i, scr)
             n_done += _watch_and_record(method, k, i, X, P, V, K, D, GSQ, C, LO, HI, gtol2, CONV, DIV, SNAPX,
                                         SNAPV, SNAPG, row, RV, RK, RD, RG, RX, RP)
         _tick(T, DT, RT, row)
@@ -707,7 +913,7 @@ def run_block(method, damped, kind, FP, IP, M, X, G, P, V, K, D, GSQ, T, DT, C, 
 
 
 @numba.njit(**_PARALLEL)
-def run_block_parallel(method, damped, kind, FP, IP, M, X, G, P, V, K, D, GSQ, T, DT, C, LO, HI, gtol2, CONV,
+def run_block_parallel(method, damped, kind, FP, IP, M, X, G, P, Q, R, S, V, K, D, GSQ, T, DT, C, LO, HI, gtol2, CONV,
                        DIV, SNAPX, SNAPV, SNAPG, k0, n_steps, every, next_record, RSTEP, RT, RV, RK, RD, RG, RX,
                        RP, SCR):
     """:func:`run_block` with each step's particles split over ``SCR.shape[0]`` threads (compiled apart,
@@ -722,8 +928,8 @@ def run_block_parallel(method, damped, kind, FP, IP, M, X, G, P, V, K, D, GSQ, T
         if k == next_record and rows < capacity:
             row = rows
             RSTEP[row] = k
-        n_done = _sweep_parallel(method, damped, kind, FP, IP, M, X, G, P, V, K, D, GSQ, C, LO, HI, gtol2,
-                                 CONV, DIV, SNAPX, SNAPV, SNAPG, k, row, RV, RK, RD, RG, RX, RP, SCR)
+        n_done = _sweep_parallel(method, damped, kind, FP, IP, M, X, G, P, Q, R, S, DT, V, K, D, GSQ, C, LO, HI,
+                                 gtol2, CONV, DIV, SNAPX, SNAPV, SNAPG, k, row, RV, RK, RD, RG, RX, RP, SCR)
         _tick(T, DT, RT, row)
         if row >= 0:
             rows += 1

@@ -75,9 +75,13 @@ def simulate(potential: Potential, integrator: Integrator, x0, n_steps: int = 10
         cut back to the blocks written whole and reads as an unfinished run.
     backend : {'numpy', 'numba', 'auto'}
         Who takes the steps. 'numpy' (the default) runs the methods' own
-        ``step``: the readable reference. 'numba' runs the whole step loop
-        compiled (``pip install 'newtonopt[fast]'``) for GradientDescent,
-        HeavyBall, Nesterov and VelocityVerlet on the library's Quadratic,
+        rules (their ``update``, each expression one ufunc per node): the
+        readable reference. 'numba' runs the whole step loop compiled
+        (``pip install 'newtonopt[fast]'``) for GradientDescent, HeavyBall,
+        Nesterov, VelocityVerlet, ForwardEuler, Adam, RMSprop, Adagrad and
+        FIRE (not the Langevin thermostats, whose counter-based noise is not
+        compiled, nor RelativisticGD, HamiltonianDescent, NesterovConvex) on
+        the library's Quadratic,
         Rosenbrock, Himmelblau, Beale, Müller–Brown, Lennard-Jones, DoubleWell,
         Rastrigin and on formulas, returning to Python only between blocks
         of steps (so callbacks, Ctrl-C, streaming and resume work as with
@@ -86,7 +90,8 @@ def simulate(potential: Potential, integrator: Integrator, x0, n_steps: int = 10
         it is ready or the run is long enough to repay its compile, numpy
         otherwise, quietly. On potentials built from + − × ÷ √ both give the
         same bits; where exp, sin… enter, numba's are the C library's and
-        numpy's its SIMD kernels, which can differ in the last bit.
+        numpy's its SIMD kernels, which can differ in the last bit (measured
+        after 30 steps: ≤ 33 ulps on Müller–Brown, 3 on an exp formula).
     workers : int, optional
         Threads over which the compiled backend splits an ensemble's
         particles (default 1); bitwise the same result for any number.

@@ -12,13 +12,12 @@ import dataclasses
 import numpy as np
 import pytest
 
-import newtonopt as no
 from newtonopt.core.expressions import Field, NumpyEvaluator, maximum, sqrt
 from newtonopt.integrators.base import saved_entries
 from newtonopt.potentials import Quadratic
 from newtonopt.simulate import prepare_start
 
-from .methods import every_method
+from .test_in_place import INTEGRATORS
 
 RNG = np.random.default_rng(11)
 
@@ -78,19 +77,8 @@ def test_assigning_a_part_of_a_field_is_refused():
         X[0] = 1.0
 
 
-SETTINGS = every_method({
-    "GradientDescent": lambda: no.GradientDescent(1e-2),
-    "HeavyBall": lambda: no.HeavyBall(1e-2, 0.9),
-    "Nesterov": lambda: no.Nesterov(1e-2, 0.9),
-    "VelocityVerlet": lambda: no.VelocityVerlet(dt=0.05, friction=0.5),
-    "ForwardEuler": lambda: no.ForwardEuler(dt=0.01, friction=0.3),
-    "Langevin": lambda: no.Langevin(dt=0.01, friction=1.0, temperature=0.5, seed=3),
-    "OverdampedLangevin": lambda: no.OverdampedLangevin(dt=1e-3, temperature=0.5, seed=4),
-    "Adagrad": lambda: no.Adagrad(1e-2, weight_decay=1e-3),
-    "RMSprop": lambda: no.RMSprop(1e-3, momentum=0.5, centered=True, weight_decay=1e-3),
-    "Adam": lambda: no.Adam(1e-3, weight_decay=1e-3, amsgrad=True),
-    "FIRE": lambda: no.FIRE(dt=0.01),
-})
+# The settings that reach every optional code path (weight decay, AMSGrad, a centred RMSprop, friction...).
+SETTINGS = INTEGRATORS
 
 
 @pytest.mark.parametrize("shape", [(4,), (3, 4)], ids=["one particle", "ensemble"])

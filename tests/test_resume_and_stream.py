@@ -88,10 +88,16 @@ def test_ctrl_c_ends_the_run_after_the_current_step():
         if state.step == 10:
             os.kill(os.getpid(), signal.SIGINT)
 
-    traj = no.simulate(V, no.GradientDescent(0.05), [1.0, 1.0], n_steps=1000, callback=press_ctrl_c)
-    assert traj.status == "interrupted" and traj.n_steps == 10 and traj.resumable
-    assert "Ctrl-C" in traj.message
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the handler is restored
+    # Python's own Ctrl-C handler, whatever the launcher left: a shell's background job inherits SIGINT
+    # ignored, and Python then installs no handler at all (nothing to defer, nothing to press).
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        traj = no.simulate(V, no.GradientDescent(0.05), [1.0, 1.0], n_steps=1000, callback=press_ctrl_c)
+        assert traj.status == "interrupted" and traj.n_steps == 10 and traj.resumable
+        assert "Ctrl-C" in traj.message
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the handler is restored
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def test_a_run_interrupted_inside_a_step_is_not_resumable():

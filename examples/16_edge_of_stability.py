@@ -1,5 +1,5 @@
-"""Edge of stability: full-batch gradient descent drives the sharpness up to 2/lr and stays there.
-===============================================================================================
+"""Edge of stability: full-batch gradient descent drives the sharpness up to 2/lr, then keeps it near.
+===================================================================================================
 
 Cohen, Kaur, Li, Kolter & Talwalkar (2021) observed that gradient descent on a neural network's
 loss (i) sharpens — the top Hessian eigenvalue λ_max rises — until λ_max reaches 2/lr, the
@@ -51,6 +51,8 @@ ax = axes[0]
 ax.semilogy(run.step, run.potential_energy, color="#0072B2", lw=1.2, label="gradient descent")
 ax.semilogy(flow.t / lr, flow.flow.potential_energy, color="#000000", ls="--", lw=1.2, label="gradient flow")
 ax.axvline(crossing, color="#D55E00", lw=1.0, ls=":")
+ax.set_yticks([0.02, 0.05, 0.1, 0.2, 0.5], ["0.02", "0.05", "0.1", "0.2", "0.5"])  # plain, uncrowded labels
+ax.yaxis.set_minor_formatter(plt.NullFormatter())
 ax.set(xlabel="step", ylabel="training loss V", title="loss")
 ax.legend(frameon=False)
 ax = axes[1]

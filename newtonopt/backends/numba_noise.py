@@ -1,0 +1,178 @@
+"""The thermostats' normal numbers in numba, bit for bit those of :class:`newtonopt.noise.CounterNormal`.
+
+Importing this module needs numba; only the compiled backend imports it. The functions are scalar
+kernels for a compiled loop: for a particle's stream key ``key`` (uint64), the step ``step`` and a
+coordinate ``d`` of ``dim``, :func:`normal` returns exactly the float64 that
+``CounterNormal(keys, dim).fill(step, out)`` writes at that particle's ``out[..., d]``.
+
+The same bits as numpy
+----------------------
+Each function below is the numpy code of :mod:`newtonopt.noise` and :mod:`newtonopt.core.elementary`
+for one element, written out: uint64 arithmetic that wraps modulo 2⁶⁴ (every operand is typed uint64,
+so numba never promotes to float), the same shifts, the same IEEE operations on the same operands in
+the same order (Horner's rule from the highest power, the same range reductions, round-half-even for
+``np.rint``), no fused multiply-add (numba contracts nothing without fastmath), and square roots
+and divisions correctly rounded on both sides. The coefficients are read from
+:mod:`newtonopt.core.elementary`, so the two cannot drift apart.
+
+Counter layout (from :meth:`CounterNormal.fill`): with ``pairs = (dim + 1) // 2``, lane ``j`` (0 ≤ j <
+2·pairs) of step ``k`` hashes ``key + j·G + k·(2·pairs·G)`` (G the golden increment, all mod 2⁶⁴).
+Lane ``j < pairs`` gives pair j's radius √(−2 ln u₁), lane ``pairs + j`` its angle u₂; coordinate
+``j`` gets sin 2πu₂ · radius, coordinate ``pairs + j`` (when < dim) cos 2πu₂ · radius.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+
+from ..core import elementary as _el
+from ..noise import _GOLDEN, _M1, _M2, _S11, _S27, _S30, _S31
+
+# Scalar kernels called from compiled loops: no NRT (they allocate nothing), numpy's error model
+# (a division by zero gives inf/NaN, as numpy does), no fastmath (it would allow FMA and reassociation).
+_JIT = {"cache": True, "error_model": "numpy", "nogil": True, "_nrt": False}
+
+# The package's constants, frozen into the compiled code as tuples/floats (global constants in numba).
+_ATANH = tuple(float(c) for c in _el._ATANH)
+_SIN = tuple(float(c) for c in _el._SIN)
+_COS = tuple(float(c) for c in _el._COS)
+_N_ATANH, _N_SIN, _N_COS = len(_ATANH), len(_SIN), len(_COS)
+_LN2_HI = float(_el._LN2_HI)
+_LN2_LO = float(_el._LN2_LO)
+_SQRT_HALF = float(_el._SQRT_HALF)
+_TWO_PI = float(_el._TWO_PI)
+_TWO_M53 = 2.0**-53
+_ONE = np.uint64(1)
+_TWO = np.uint64(2)
+
+
+@numba.njit(**_JIT)
+def mix(z):
+    """SplitMix64's finalizer of one uint64 (:func:`newtonopt.noise._mix`), wrapping mod 2⁶⁴."""
+    z = np.uint64(z)
+    z = (z ^ (z >> _S30)) * _M1
+    z = (z ^ (z >> _S27)) * _M2
+    return z ^ (z >> _S31)
+
+
+@numba.njit(**_JIT)
+def uniform(key, step, lane, pairs):
+    """The uniform in (0, 1] of lane ``lane`` of ``step`` for a stream of ``2·pairs`` lanes a step:
+    53 bits of mix(key + lane·G + step·(2·pairs·G)), plus one, times 2⁻⁵³ (both steps exact)."""
+    stride = (_TWO * np.uint64(pairs)) * _GOLDEN
+    counter = (np.uint64(key) + np.uint64(lane) * _GOLDEN) + stride * np.uint64(step)
+    bits = (mix(counter) >> _S11) + _ONE  # 1 … 2⁵³
+    return np.float64(bits) * _TWO_M53
+
+
+@numba.njit(**_JIT)
+def _horner(coefficients, n, x2):
+    """Σ cₖ·x2ᵏ by Horner's rule from the highest power, as ``elementary._horner``."""
+    p = coefficients[n - 1]
+    for i in range(n - 2, -1, -1):
+        p = p * x2
+        p = p + coefficients[i]
+    return p
+
+
+@numba.njit(**_JIT)
+def log(u):
+    """ln u for a finite u > 0 by the steps of :func:`newtonopt.core.elementary.log_into`."""
+    m, e = math.frexp(u)  # exact: m ∈ [½, 1)
+    if m < _SQRT_HALF:
+        m = m * 2.0  # exact
+        e = e - 1
+    w = m + 1.0
+    t = m - 1.0  # exact
+    t = t / w
+    w = t * t
+    out = _horner(_ATANH, _N_ATANH, w)
+    out = out * t
+    out = out * 2.0
+    fe = np.float64(e)  # exact
+    out = out + fe * _LN2_LO
+    return out + fe * _LN2_HI  # e·LN2_HI exact
+
+
+@numba.njit(**_JIT)
+def _rint(q):
+    """Round to the nearest integer, ties to even (np.rint), for 0 ≤ q < 2⁵²: q − floor(q) is exact."""
+    f = math.floor(q)
+    frac = q - f
+    if frac > 0.5 or (frac == 0.5 and (int(f) & 1) == 1):
+        f = f + 1.0
+    return f
+
+
+@numba.njit(**_JIT)
+def sincos_turns(u):
+    """(sin 2πu, cos 2πu) for u ∈ [0, 1] by the steps of :func:`newtonopt.core.elementary.sincos_turns_into`."""
+    q = _rint(u * 4.0)
+    x = u - q * 0.25  # exact
+    x = x * _TWO_PI
+    x2 = x * x
+    s = _horner(_SIN, _N_SIN, x2) * x
+    c = _horner(_COS, _N_COS, x2)
+    quadrant = int(q) & 3  # np.remainder(q, 4.0) of an integer-valued 0 ≤ q ≤ 4
+    if quadrant == 1 or quadrant == 3:
+        s, c = c, s
+    if quadrant >= 2:
+        s = -s  # flips the sign of a zero too, as np.negative
+    if quadrant == 1 or quadrant == 2:
+        c = -c
+    return s, c
+
+
+@numba.njit(**_JIT)
+def _pair(key, step, j, pairs):
+    """Pair j's radius √(−2 ln u₁) and (sin 2πu₂, cos 2πu₂)."""
+    r = log(uniform(key, step, j, pairs))
+    r = r * -2.0
+    r = math.sqrt(r)
+    s, c = sincos_turns(uniform(key, step, pairs + j, pairs))
+    return r, s, c
+
+
+@numba.njit(**_JIT)
+def normal(key, step, d, dim):
+    """The N(0, 1) number of coordinate ``d`` (0 ≤ d < dim) of the particle with stream key ``key`` at
+    ``step``: bitwise ``CounterNormal(keys, dim).fill(step, out)[..., d]`` for that particle.
+
+    ``key`` is the particle's uint64 from :func:`newtonopt.noise.seed_keys`; ``step`` is taken mod 2⁶⁴
+    (pass a uint64 for steps ≥ 2⁶³; a negative int64 wraps as ``step % 2**64`` does in ``fill``).
+    Computes one pair's ln and sin/cos; :func:`fill_column` shares them between the pair's two numbers.
+    """
+    pairs = (dim + 1) // 2
+    if d < pairs:
+        r, s, c = _pair(key, step, d, pairs)
+        return s * r
+    r, s, c = _pair(key, step, d - pairs, pairs)
+    return c * r
+
+
+@numba.njit(**_JIT)
+def fill_column(key, step, out, i):
+    """Write the ``dim = out.shape[0]`` normals of ``step`` of the particle with key ``key`` into
+    ``out[:, i]`` (the compiled loops' ``(dim, n)`` layout): bitwise ``CounterNormal.fill``."""
+    dim = out.shape[0]
+    pairs = (dim + 1) // 2
+    for j in range(pairs):
+        r, s, c = _pair(key, step, j, pairs)
+        out[j, i] = s * r
+        if pairs + j < dim:
+            out[pairs + j, i] = c * r
+
+
+@numba.njit(**_JIT)
+def fill_particle(key, step, out):
+    """Write the ``dim = out.shape[0]`` normals of ``step`` of one particle into the 1-D ``out``."""
+    dim = out.shape[0]
+    pairs = (dim + 1) // 2
+    for j in range(pairs):
+        r, s, c = _pair(key, step, j, pairs)
+        out[j] = s * r
+        if pairs + j < dim:
+            out[pairs + j] = c * r

@@ -112,6 +112,19 @@ def test_seed_array_keys():
         np.testing.assert_array_equal(_bits(got), _bits(ref))
 
 
+@pytest.mark.parametrize("d, dim", [(3, 3), (-1, 3), (0, 0)])
+def test_normal_rejects_a_coordinate_out_of_range(d, dim):
+    with pytest.raises(ValueError, match="0 <= d < dim"):
+        nn.normal(np.uint64(1), np.uint64(0), d, dim)
+
+    @numba.njit(cache=False, error_model="numpy", _nrt=False)
+    def inside(d, dim):  # raised from inside a compiled caller too
+        return nn.normal(np.uint64(1), np.uint64(0), d, dim)
+
+    with pytest.raises(ValueError, match="0 <= d < dim"):
+        inside(d, dim)
+
+
 def _uniform_edges() -> np.ndarray:
     """u ∈ (0, 1] at the kernels' edges: 2⁻⁵³ and 1, powers of two (frexp's exponent steps) and √½·2⁻ᵏ
     (ln's mantissa fold) with their neighbours, and k/8 (sin/cos's rint ties and quadrant boundaries) ± a

@@ -144,7 +144,10 @@ def normal(key, step, d, dim):
     ``key`` is the particle's uint64 from :func:`newtonopt.noise.seed_keys`; ``step`` is taken mod 2⁶⁴
     (pass a uint64 for steps ≥ 2⁶³; a negative int64 wraps as ``step % 2**64`` does in ``fill``).
     Computes one pair's ln and sin/cos; :func:`fill_column` shares them between the pair's two numbers.
+    Raises ValueError unless 0 ≤ d < dim.
     """
+    if d < 0 or d >= dim:
+        raise ValueError("normal: the coordinate d must satisfy 0 <= d < dim")
     pairs = (dim + 1) // 2
     if d < pairs:
         r, s, c = _pair(key, step, d, pairs)

@@ -12,8 +12,12 @@ for one element, written out: uint64 arithmetic that wraps modulo 2⁶⁴ (every
 so numba never promotes to float), the same shifts, the same IEEE operations on the same operands in
 the same order (Horner's rule from the highest power, the same range reductions, round-half-even for
 ``np.rint``), no fused multiply-add (numba contracts nothing without fastmath), and square roots
-and divisions correctly rounded on both sides. The coefficients are read from
-:mod:`newtonopt.core.elementary`, so the two cannot drift apart.
+and divisions correctly rounded on both sides. The constants are checked at import against
+:mod:`newtonopt.core.elementary` and :mod:`newtonopt.noise`, so the two cannot drift apart.
+
+A compiled loop that calls these functions holds a copy of their code in its own on-disk cache,
+which numba keys on the caller's file alone: after an edit here, touch the caller's file (or clear
+``NUMBA_CACHE_DIR``) so that it recompiles.
 
 Counter layout (from :meth:`CounterNormal.fill`): with ``pairs = (dim + 1) // 2``, lane ``j`` (0 ≤ j <
 2·pairs) of step ``k`` hashes ``key + j·G + k·(2·pairs·G)`` (G the golden increment, all mod 2⁶⁴).
@@ -28,22 +32,33 @@ import math
 import numba
 import numpy as np
 
+from .. import noise as _noise
 from ..core import elementary as _el
-from ..noise import _GOLDEN, _M1, _M2, _S11, _S27, _S30, _S31
 
 # Scalar kernels called from compiled loops: no NRT (they allocate nothing), numpy's error model
 # (a division by zero gives inf/NaN, as numpy does), no fastmath (it would allow FMA and reassociation).
 _JIT = {"cache": True, "error_model": "numpy", "nogil": True, "_nrt": False}
 
-# The package's constants, frozen into the compiled code as tuples/floats (global constants in numba).
-_ATANH = tuple(float(c) for c in _el._ATANH)
-_SIN = tuple(float(c) for c in _el._SIN)
-_COS = tuple(float(c) for c in _el._COS)
+# The package's constants, written here (not read from core.elementary) because numba's on-disk cache
+# is keyed on this file only: compiled code keeps the values it was compiled with. They are checked
+# against core.elementary at import, so an edit there fails loudly until it is made here too.
+_ATANH = tuple(1.0 / (2 * k + 1) for k in range(13))
+_SIN = tuple((-1.0) ** k / math.factorial(2 * k + 1) for k in range(10))
+_COS = tuple((-1.0) ** k / math.factorial(2 * k) for k in range(11))
 _N_ATANH, _N_SIN, _N_COS = len(_ATANH), len(_SIN), len(_COS)
-_LN2_HI = float(_el._LN2_HI)
-_LN2_LO = float(_el._LN2_LO)
-_SQRT_HALF = float(_el._SQRT_HALF)
-_TWO_PI = float(_el._TWO_PI)
+_LN2_HI = 6.93147180369123816490e-01
+_LN2_LO = 1.90821492927058770002e-10
+_SQRT_HALF = math.sqrt(0.5)
+_TWO_PI = 2.0 * math.pi
+_G, _MUL1, _MUL2 = 0x9E3779B97F4A7C15, 0xBF58476D1CE4E5B9, 0x94D049BB133111EB
+_GOLDEN, _M1, _M2 = np.uint64(_G), np.uint64(_MUL1), np.uint64(_MUL2)
+_S30, _S27, _S31, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11)
+if (_ATANH, _SIN, _COS, _LN2_HI, _LN2_LO, _SQRT_HALF, _TWO_PI) != (
+        tuple(_el._ATANH), tuple(_el._SIN), tuple(_el._COS), _el._LN2_HI, _el._LN2_LO, _el._SQRT_HALF,
+        _el._TWO_PI) or (_GOLDEN, _M1, _M2) != (_noise._GOLDEN, _noise._M1, _noise._M2) or \
+        (_S30, _S27, _S31, _S11) != (_noise._S30, _noise._S27, _noise._S31, _noise._S11):
+    raise ImportError("newtonopt.backends.numba_noise: its constants differ from newtonopt.core.elementary's "
+                      "or newtonopt.noise's; update them here (the compiled noise must match CounterNormal)")
 _TWO_M53 = 2.0**-53
 _ONE = np.uint64(1)
 _TWO = np.uint64(2)

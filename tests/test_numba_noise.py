@@ -17,8 +17,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from newtonopt.core.elementary import log_into, sincos_turns_into
+import newtonopt as no
+from newtonopt.core.elementary import exp, log_into, sincos_turns_into
 from newtonopt.noise import CounterNormal, seed_keys
+from newtonopt.potentials import Quadratic
 
 numba = pytest.importorskip("numba")
 
@@ -216,3 +218,36 @@ def test_reference_is_the_same_with_baseline_cpu_kernels():
     env.update(OPENBLAS_CORETYPE="Prescott", NPY_DISABLE_CPU_FEATURES="X86_V3 X86_V4 AVX512_ICL AVX512_SPR")
     base = subprocess.run([sys.executable, "-c", _DIGEST], capture_output=True, text=True, env=env, check=True)
     assert here.stdout.strip() and base.stdout.strip() == here.stdout.strip()
+
+
+def test_langevin_runs_draw_step_k_in_the_update_from_k_steps():
+    """The convention a compiled loop must follow, read off the numpy runs: the update that takes a run
+    from k to k + 1 steps draws ``step = k`` (the first draws 0), one ``fill_column`` per particle with
+    the keys ``seed_keys(seed, particle_shape)``. Each step is replayed here with the methods' own formulas
+    (OverdampedLangevin: x += √(2·lr·T)·ξ − lr·∇V; Langevin: BAOAB) and must give the recorded x bitwise."""
+    a = np.array([1.0, 3.0, 0.5])  # V = ½·Σ aᵢxᵢ², ∇V = a·x
+    x0 = np.array([[1.0, -2.0, 0.5], [0.3, 0.1, -1.0]])
+    keys = seed_keys(42, (2,))
+    xi = np.empty((3, 2))
+    dt, temperature, n = 0.1, 0.7, 6
+
+    recorded = np.asarray(no.simulate(Quadratic(a), no.OverdampedLangevin(dt, 1.0, temperature, seed=42), x0, n).x)
+    scale, x = math.sqrt(2.0 * dt * temperature), x0.copy()
+    for k in range(n):
+        _fill_all(keys, np.int64(k), xi)
+        x = x + (scale * xi.T - dt * (a * x))
+        np.testing.assert_array_equal(x, recorded[k + 1], err_msg=f"OverdampedLangevin, step {k + 1}")
+
+    recorded = np.asarray(no.simulate(Quadratic(a), no.Langevin(dt, 1.0, 1.0, temperature, seed=42), x0, n).x)
+    c = float(exp(-1.0 * dt / 1.0))
+    sigma = math.sqrt((1.0 - c * c) * 1.0 * temperature)
+    x, p = x0.copy(), np.zeros_like(x0)
+    for k in range(n):
+        p = p - 0.5 * dt * (a * x)
+        x = x + 0.5 * dt / 1.0 * p
+        _fill_all(keys, np.int64(k), xi)
+        p = p * c
+        p = p + sigma * xi.T
+        x = x + 0.5 * dt / 1.0 * p
+        p = p - 0.5 * dt * (a * x)
+        np.testing.assert_array_equal(x, recorded[k + 1], err_msg=f"Langevin, step {k + 1}")

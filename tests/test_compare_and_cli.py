@@ -330,11 +330,15 @@ def test_compare_checks_backend_and_workers():
         no.compare(Rosenbrock(), {"gd": no.GradientDescent(1e-3)}, [-1.2, 1.0], workers=2)
 
 
+class OwnLangevin(no.Langevin):
+    """A user's subclass (it may change the rule): the compiled backend, which knows exact classes, has none."""
+
+
 def test_compare_refuses_a_method_numba_cannot_run_before_any_run():
     pytest.importorskip("numba")
     V = Rosenbrock()
-    with pytest.raises(ValueError, match="no rule for Langevin"):
-        no.compare(V, {"gd": no.GradientDescent(1e-3), "langevin": no.Langevin(1e-3, temperature=0.1, seed=0)},
+    with pytest.raises(ValueError, match="no rule for OwnLangevin"):
+        no.compare(V, {"gd": no.GradientDescent(1e-3), "own": OwnLangevin(1e-3, temperature=0.1, seed=0)},
                    [-1.2, 1.0], backend="numba")
     assert V.counts["gradient"] == 0  # not one evaluation: gd did not run first
 

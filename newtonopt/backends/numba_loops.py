@@ -34,9 +34,13 @@ compiled signature then serves one particle and every ensemble. Per-particle qua
 length n; the method's coefficients are the fields of its rule tuple, taken from the State that the
 method's own ``_configure`` filled, so no coefficient is recomputed here. A method's per-coordinate
 memory is ``P``, ``Q``, ``R`` (momentum or velocity; Adam's m, v, v̂; RMSprop's buffer, square_avg,
-grad_avg; Adagrad's Σg²), also ``(dim, n)`` views of the State's arrays; its per-particle state is the
-rows of ``S`` (the step count of Adam and Adagrad; FIRE's a, N and whether it has started), copied back
-to the memory after each block.
+grad_avg; Adagrad's Σg²; the thermostats' ξ, and the overdamped one's ∇V before the step and Δx),
+also ``(dim, n)`` views of the State's arrays; its per-particle state is the rows of ``S`` (the step
+count of Adam, Adagrad and the convex Nesterov, the thermostats' noise counter; FIRE's a, N and whether
+it has started), copied back to the memory after each block (each rule tuple's docstring says which).
+
+The thermostats' normals come from :mod:`newtonopt.backends.numba_noise`, compiled into the kernels
+that call them: numba keys its disk cache on this file alone, so after an edit there touch this file.
 """
 
 from __future__ import annotations

@@ -149,3 +149,24 @@ def test_the_noise_functions_are_accurate_against_the_correctly_rounded_libm():
     assert np.abs(s - ref_s).max() < 4e-15 and np.abs(c - ref_c).max() < 4e-15
     # the quarter turns are exact: u = ¼, ½, ¾, 1
     assert (s[-5], c[-5], s[-4], c[-4], s[-3], c[-3], s[-1], c[-1]) == (1.0, 0.0, 0.0, -1.0, -1.0, 0.0, 0.0, 1.0)
+
+
+@pytest.mark.parametrize("potential", sorted(name for name, V in POTENTIALS.items() if V.particlewise))
+def test_a_large_ensemble_evaluated_in_chunks_has_the_same_bits(potential):
+    # The run loop's evaluation takes a particlewise potential's large ensemble CHUNK_PARTICLES at a time
+    # (newtonopt.potential.CHUNK_PARTICLES); the chunks must change nothing against one whole evaluation.
+    from newtonopt.potential import CHUNK_PARTICLES
+
+    V = POTENTIALS[potential]
+    X = np.asfortranarray(_starts(V, 2 * CHUNK_PARTICLES + 3))
+    chunked, whole = np.empty_like(X), np.empty_like(X)
+    values = np.array(V.evaluate_into(X, chunked))
+    np.testing.assert_array_equal(values, V._value_and_gradient(X, whole))
+    np.testing.assert_array_equal(chunked, whole)
+
+
+def test_only_stateless_particlewise_potentials_are_chunked():
+    # A minibatch loss draws a batch per call, a Python function may do anything: neither may be cut up.
+    assert no.potentials.MullerBrown.particlewise and no.potentials.Quadratic.particlewise
+    assert not no.Potential.particlewise
+    assert not no.Potential.from_function(lambda x: (x ** 2).sum(-1), dim=2).particlewise

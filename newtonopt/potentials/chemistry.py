@@ -34,6 +34,8 @@ class MullerBrown(LibraryPotential):
     constrained simplex optimization procedure. Theor. Chim. Acta 53, 75-93.
     """
 
+    particlewise = True  # each particle's V from its own coordinates (chunked evaluation)
+
     _MINIMA = ((-0.558, 1.442), (0.623, 0.028), (-0.050, 0.467))
     # Far out (|x| ≳ 1e154) an exponent a·dx² + b·dx·dy + c·dy² can evaluate to inf − inf; the three wells'
     # forms are negative definite and the fourth term's positive definite, so V there is +inf.
@@ -107,6 +109,8 @@ class LennardJones(LibraryPotential):
     Global optimization by basin-hopping and the lowest energy structures of Lennard-Jones clusters
     containing up to 110 atoms. J. Phys. Chem. A 101, 5111-5116.
     """
+
+    particlewise = True  # each particle's V from its own coordinates (chunked evaluation)
 
     # r⁻¹² − r⁻⁶ is inf − inf when two atoms coincide (r² rounds to 0), where V is +inf.
     _nan_value_is_infinite = True

@@ -12,18 +12,14 @@ particle and an ensemble of 64, the compiled loop runs with one and with two wor
   measures the largest difference of each recorded array in ulps of that array's largest magnitude
   and holds it to :data:`MAX_ULPS`; the measured values are in :data:`MEASURED_ULPS`.
 
-A method without a compiled rule (the two Langevin thermostats: their counter-based noise is not
-ported) is refused by ``backend="numba"`` with a message naming the reason, and ``backend="auto"``
-runs it on numpy without a word.
+Every method of the registry has a compiled rule, the two Langevin thermostats included (their
+counter-based noise drawn by :mod:`newtonopt.backends.numba_noise`, bit for bit).
 
-Runtime: 30 steps a run; the compiled kernels are compiled once per process (or loaded from numba's
-disk cache) and shared by every case.
+Runtime: 30 steps a run; the compiled loop is one kernel per (method, potential) pair (and another for
+two workers), compiled once (~3 s each) or loaded from numba's disk cache (~10 ms).
 """
 
 from __future__ import annotations
-
-import re
-import warnings
 
 import numpy as np
 import pytest
@@ -117,13 +113,19 @@ VARIANTS = {
                                                     initial_accumulator_value=0.3),
     "forward-euler-frictionless": lambda: no.ForwardEuler(dt=0.002),
     "fire-small-nmin": lambda: no.FIRE(dt=0.02, maxstep=0.05, dtmax=0.2, Nmin=1),
+    "relativistic-frictionless": lambda: no.RelativisticGD(dt=0.02, friction=0.0, light_speed=0.5),
+    "hamiltonian-descent-quadratic": lambda: no.HamiltonianDescent(0.02, friction=0.5, kinetic="quadratic"),
+    "hamiltonian-descent-relativistic": lambda: no.HamiltonianDescent(0.02, friction=2.0, kinetic="relativistic"),
+    "hamiltonian-descent-power": lambda: no.HamiltonianDescent(0.02, kinetic="power", power=4.0),
 }
 
 
 @pytest.mark.parametrize("potential", ["rosenbrock-5", "lennard-jones-5", "quadratic-dense-3"])
 @pytest.mark.parametrize("variant", sorted(VARIANTS))
 def test_variants_equal_numpy(variant, potential):
-    """AMSGrad, weight decay, a centred RMSprop with momentum, Adagrad's decay and FIRE's adaptation, 60 steps."""
+    """AMSGrad, weight decay, a centred RMSprop with momentum, Adagrad's decay, FIRE's adaptation, relativistic GD
+    without friction and Hamiltonian descent's three kinetic energies (the power one by the package's own exp and
+    ln, ported), 60 steps."""
     V, start, _ = _make(potential)
     for n in (None, 8):
         x0 = base._start(V, start, n)
@@ -146,10 +148,12 @@ def test_fire_grid_per_particle_parameters_and_memory():
     base.assert_same_run(b, a)
 
 
-@pytest.mark.parametrize("method", ["Adam", "Adagrad", "FIRE", "ForwardEuler"])
+@pytest.mark.parametrize("method", ["Adam", "Adagrad", "FIRE", "ForwardEuler", "NesterovConvex", "RelativisticGD",
+                                    "HamiltonianDescent", "Langevin", "OverdampedLangevin"])
 def test_resumed_compiled_run_continues_bitwise(method):
-    """The step count (bias corrections, lr decay) and FIRE's state are handed back to the memory, so a run
-    resumed from a compiled one continues as one numpy run would."""
+    """The step count (bias corrections, lr decay, the convex Nesterov's momentum (k − 1)/(k + 2)) and FIRE's
+    state are handed back to the memory, and the thermostats' noise is drawn by step number, so a run resumed
+    from a compiled one continues as one numpy run would."""
     V = no.potentials.Rosenbrock(2)
     x0 = base._start(V, [-1.2, 1.0], 5)
     whole = no.simulate(V, _method(method), x0, n_steps=40, backend="numpy")
@@ -163,26 +167,20 @@ def test_resumed_compiled_run_continues_bitwise(method):
         assert np.array_equal(value, rest.final_state[key]), key
 
 
-# ---------------------------------------------------------------------- methods left to numpy
-@pytest.mark.parametrize("method", NOT_COMPILED)
-def test_methods_not_compiled_are_refused_and_auto_falls_back(method):
-    assert {"Langevin", "OverdampedLangevin"} <= set(NOT_COMPILED)  # their noise is not ported
-    reason = {cls.__name__: why for cls, why in numba_backend.NOT_COMPILED.items()}.get(method, "")
+# ---------------------------------------------------------------------- every method compiled
+def test_every_method_has_a_compiled_rule():
+    """The issue's "every method × every library potential × {numpy, numba}": no method of the registry is
+    left to numpy (the two Langevin thermostats draw their noise with backends.numba_noise, bit for bit
+    CounterNormal's)."""
+    assert NOT_COMPILED == [] and numba_backend.NOT_COMPILED == {}
+    assert {"Langevin", "OverdampedLangevin"} <= set(COMPILED)
     V = no.potentials.Quadratic([1.0, 4.0])
-    x0 = base._start(V, [1.0, -1.0], 4)
-    with pytest.raises(ValueError, match=rf"backend='numba' cannot run this: the compiled backend has no rule "
-                                         rf"for {method}{': ' + re.escape(reason) if reason else ''} \(it has "):
-        no.simulate(V, _method(method), x0, n_steps=5, backend="numba")
-    assert backends.select("auto", 2, V, _method(method), np.float64, x0.size, 10**9) is None
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # quietly
-        auto = no.simulate(V, _method(method), x0, n_steps=N_STEPS, backend="auto", workers=2)
-    base.assert_same_run(auto, no.simulate(V, _method(method), x0, n_steps=N_STEPS, backend="numpy"))
+    assert backends.select("auto", 1, V, _method("Langevin"), np.float64, 2, 10**9) is numba_backend
 
 
 def test_per_particle_hyperparameters():
     """Every hyperparameter given per particle (lr, β₁, λ, α, μ, lr_decay, the accumulator's start, dt,
-    friction, mass): each particle's own coefficients, and per-particle clocks."""
+    friction, mass, the speed of light): each particle's own coefficients, and per-particle clocks."""
     V = no.potentials.Rosenbrock(2)
     x0 = base._start(V, [-1.2, 1.0], 6)
     lr = np.linspace(1e-3, 2e-2, 6)
@@ -190,7 +188,11 @@ def test_per_particle_hyperparameters():
                    no.RMSprop(lr, alpha=np.linspace(0.8, 0.99, 6), momentum=np.linspace(0.0, 0.5, 6), centered=True),
                    no.Adagrad(10 * lr, lr_decay=np.linspace(0.0, 0.1, 6),
                               initial_accumulator_value=np.linspace(0.0, 1.0, 6)),
-                   no.ForwardEuler(dt=lr / 10, friction=np.linspace(0.0, 2.0, 6), mass=np.linspace(1.0, 2.0, 6))):
+                   no.ForwardEuler(dt=lr / 10, friction=np.linspace(0.0, 2.0, 6), mass=np.linspace(1.0, 2.0, 6)),
+                   no.NesterovConvex(lr / 10),
+                   no.RelativisticGD(dt=lr, friction=np.linspace(0.0, 2.0, 6), mass=np.linspace(1.0, 2.0, 6),
+                                     light_speed=np.linspace(0.5, 3.0, 6)),
+                   no.HamiltonianDescent(lr, friction=np.linspace(0.0, 2.0, 6), kinetic="power", power=3.0)):
         a, b = (no.simulate(V, method, x0, n_steps=50, backend=bk) for bk in ("numpy", "numba"))
         assert a.t.shape == (51, 6)
         base.assert_same_run(b, a)

@@ -257,10 +257,14 @@ def test_python_function_potential_runs_on_numpy_only():
     assert a.status == "max_steps" and a.n_steps == 10
 
 
+class OwnGradientDescent(no.GradientDescent):
+    """A user's subclass: it may change the rule, so the compiled backend (exact classes only) has none."""
+
+
 def test_unsupported_methods_and_schedules():
     V = Quadratic([1.0, 2.0])
-    with pytest.raises(ValueError, match="no rule for Langevin: its noise"):
-        no.simulate(V, no.Langevin(0.1, temperature=0.1, seed=0), [1.0, 1.0], backend="numba")
+    with pytest.raises(ValueError, match=r"no rule for OwnGradientDescent \(it has GradientDescent, "):
+        no.simulate(V, OwnGradientDescent(0.1), [1.0, 1.0], backend="numba")
     with pytest.raises(ValueError, match="scheduled"):
         no.simulate(V, no.GradientDescent(no.schedules.Exponential(0.1, 0.01)), [1.0, 1.0], backend="numba")
     with pytest.raises(ValueError, match="float64"):
@@ -270,20 +274,60 @@ def test_unsupported_methods_and_schedules():
 def test_auto_compiles_only_when_the_run_repays_it(monkeypatch):
     V = Quadratic([1.0, 2.0])
     gd = no.GradientDescent(0.1)
-    monkeypatch.setattr(numba_backend, "kernel_compiled", lambda: False)
-    monkeypatch.setattr(numba_backend, "kernel_cached", lambda: False)
+    monkeypatch.setattr(numba_backend, "kernel_compiled", lambda *pair: False)
+    monkeypatch.setattr(numba_backend, "kernel_cached", lambda *pair: False)
     assert backends.select("auto", 1, V, gd, np.float64, 2, 1000) is None  # ~ms of numpy: not worth a compile
     assert backends.select("auto", 1, V, gd, np.float64, 2, 10**8) is numba_backend  # minutes of numpy
-    monkeypatch.setattr(numba_backend, "kernel_compiled", lambda: True)
+    monkeypatch.setattr(numba_backend, "kernel_compiled", lambda *pair: True)
     assert backends.select("auto", 1, V, gd, np.float64, 2, 1000) is numba_backend  # ready: nothing to wait for
 
 
 def test_auto_leaves_ensembles_and_large_problems_to_numpy(monkeypatch):
     """Measured (benchmarks/bench_backends.py): the compiled loop is slower than numpy beyond a small
     particle, so auto keeps numpy there even when the kernel is ready."""
-    monkeypatch.setattr(numba_backend, "kernel_compiled", lambda: True)
+    monkeypatch.setattr(numba_backend, "kernel_compiled", lambda *pair: True)
     gd = no.GradientDescent(0.1)
     small, large = Quadratic([1.0, 2.0]), Quadratic(np.linspace(1.0, 2.0, 100))
     assert backends.select("auto", 1, small, gd, np.float64, 2, 10**8) is numba_backend
     assert backends.select("auto", 1, small, gd, np.float64, 2 * 1000, 10**8) is None  # 1000 particles
     assert backends.select("auto", 1, large, gd, np.float64, 100, 10**8) is None
+
+
+_PAIR_PROBE = """
+import json, sys
+import newtonopt as no
+from newtonopt.backends import numba_backend as nb
+from newtonopt.potentials import Himmelblau, Rosenbrock
+pairs = {"gd-rosenbrock": (no.GradientDescent(1e-3), Rosenbrock(2)),
+         "hb-rosenbrock": (no.HeavyBall(1e-3, 0.5), Rosenbrock(2)),
+         "gd-himmelblau": (no.GradientDescent(1e-3), Himmelblau())}
+seen = {"before": {k: [nb.kernel_compiled(*p), nb.kernel_cached(*p)] for k, p in pairs.items()}}
+if sys.argv[1] == "run":
+    no.simulate(Rosenbrock(2), no.GradientDescent(1e-3), [-1.2, 1.0], 5, backend="numba")
+seen["after"] = {k: [nb.kernel_compiled(*p), nb.kernel_cached(*p)] for k, p in pairs.items()}
+print(json.dumps(seen))
+"""
+
+
+def test_kernels_are_compiled_and_cached_per_pair(tmp_path):
+    """kernel_compiled / kernel_cached answer for one (method, potential) pair: a run compiles and caches
+    its own pair only (fresh processes, an empty numba cache)."""
+    import json
+    import os
+    import subprocess
+    from pathlib import Path
+
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path), PYTHONPATH=str(Path(no.__file__).parent.parent))
+
+    def probe(what):
+        out = subprocess.run([sys.executable, "-c", _PAIR_PROBE, what], env=env, capture_output=True, text=True,
+                             check=True)
+        return json.loads(out.stdout.strip().splitlines()[-1])
+
+    first = probe("run")
+    assert first["before"] == {k: [False, False] for k in first["before"]}
+    assert first["after"] == {"gd-rosenbrock": [True, True], "hb-rosenbrock": [False, False],
+                              "gd-himmelblau": [False, False]}
+    second = probe("look")  # a new process: nothing compiled, the one pair on disk
+    assert second["before"] == {"gd-rosenbrock": [False, True], "hb-rosenbrock": [False, False],
+                                "gd-himmelblau": [False, False]}

@@ -46,7 +46,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("training-loop bridge", {"torch"}),
     # Backends execute a method's steps on a potential: above both (they read their types and the
     # State a method configured), below the engine that drives them.
-    ("backends", {"backends", "backends.numba_backend", "backends.numba_loops"}),
+    ("backends", {"backends", "backends.numba_backend", "backends.numba_loops", "backends.numba_noise"}),
     ("engine: its jobs", {"engine", "engine.start", "engine.recording", "engine.stopping", "engine.interrupt",
                           "engine.resume", "engine.diagnosis", "engine.sharpness"}),
     ("engine: the run loop", {"simulate"}),

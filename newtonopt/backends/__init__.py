@@ -18,7 +18,8 @@ BACKENDS = ("auto", "numpy", "numba")
 INSTALL = "pip install 'newtonopt[fast]'"
 
 #: ``auto`` compiles from scratch only when numpy would take longer than this (seconds, a rough estimate):
-#: a first compile of the loop costs a few seconds, a load from the disk cache well under one.
+#: a first compile of a (method, potential) pair's loop costs a few seconds, a load from the disk cache well
+#: under one (``python benchmarks/bench_compile.py``).
 COLD_COMPILE_SECONDS = 10.0
 WARM_LOAD_SECONDS = 1.0
 #: ``auto`` picks the compiled loop only for runs this small (coordinates of all particles). Measured by
@@ -80,8 +81,9 @@ def select(backend: str, workers: int, potential, integrator, x_dtype, n_coordin
         if n_coordinates > AUTO_MAX_COORDINATES:
             return None
         seconds = _numpy_seconds(n_coordinates, n_steps)
-        if not module.kernel_compiled():
-            limit = WARM_LOAD_SECONDS if module.kernel_cached() else COLD_COMPILE_SECONDS
+        if not module.kernel_compiled(integrator, potential, workers):
+            cached = module.kernel_cached(integrator, potential, workers)
+            limit = WARM_LOAD_SECONDS if cached else COLD_COMPILE_SECONDS
             if seconds < limit:
                 return None
     return module

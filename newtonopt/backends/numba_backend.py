@@ -1,21 +1,22 @@
 """The compiled backend's Python side: what it supports, and a run's blocks of compiled steps.
 
-:func:`encode_potential` turns a library potential (or a formula) into the numbers the compiled
-evaluator reads; :func:`encode_method` reads a method's per-step coefficients off the State its
-own ``_configure`` filled (so no coefficient is derived twice). :class:`CompiledRun` holds a run's
-arrays in the compiled loop's layout and runs blocks of steps with
-:func:`newtonopt.backends.numba_loops.run_block`, between which ``simulate`` does its bookkeeping
+:func:`encode_potential` turns a library potential (or a formula) into its parameter tuple (a named
+tuple class per potential, :mod:`newtonopt.backends.numba_loops`); :func:`encode_method` reads a
+method's per-step coefficients off the State its own ``_configure`` filled (so no coefficient is
+derived twice) into its rule tuple. The pair of tuple classes picks the compiled kernel: numba
+compiles :func:`newtonopt.backends.numba_loops.run_block` once per pair and caches it on disk per
+pair (:func:`kernel_compiled`, :func:`kernel_cached`). :class:`CompiledRun` holds a run's arrays in
+the compiled loop's layout and runs blocks of steps, between which ``simulate`` does its bookkeeping
 (record rows to the recorder, stopping events to the watch, the callback, Ctrl-C).
 """
 
 from __future__ import annotations
 
-import os
-
 import numba
 import numpy as np
 
 from .. import formula as _formula
+from ..core import elementary as _elementary
 from ..core.reductions import BLOCK
 from ..integrators import (
     FIRE,
@@ -23,13 +24,17 @@ from ..integrators import (
     Adam,
     ForwardEuler,
     GradientDescent,
+    HamiltonianDescent,
     HeavyBall,
     Langevin,
     Nesterov,
+    NesterovConvex,
     OverdampedLangevin,
+    RelativisticGD,
     RMSprop,
     VelocityVerlet,
 )
+from ..integrators import hamiltonian_descent as _hd
 from ..potential import ExpressionPotential
 from ..potentials import Beale, DoubleWell, Himmelblau, LennardJones, MullerBrown, Quadratic, Rastrigin, Rosenbrock
 from ..potentials.chemistry import _MB_A, _MB_X, _MB_Y, _MB_a, _MB_b, _MB_c
@@ -37,24 +42,37 @@ from . import numba_loops as L
 
 if L.BLOCK != BLOCK:  # the compiled fold keeps its own copy of the block size
     raise ImportError(f"numba_loops.BLOCK = {L.BLOCK} but newtonopt.core.reductions.BLOCK = {BLOCK}")
+# ... and of elementary's exp and ln constants, and of Hamiltonian descent's kinetic energies
+if (L._LN2_HI, L._LN2_LO, L._SQRT_HALF, list(L._ATANH), list(L._EXP), L._INV_LN2) != (
+        _elementary._LN2_HI, _elementary._LN2_LO, _elementary._SQRT_HALF, _elementary._ATANH, _elementary._EXP,
+        _elementary._INV_LN2):
+    raise ImportError("numba_loops' copy of newtonopt.core.elementary's constants is out of date")
+if _hd.KINETIC != ("quadratic", "relativistic", "power"):
+    raise ImportError(f"numba_loops knows the kinetic energies quadratic, relativistic, power, not {_hd.KINETIC}")
 
 #: Library potentials the compiled evaluator knows (exact classes: a subclass may change the formula).
 POTENTIALS = (Quadratic, Rosenbrock, Himmelblau, Beale, MullerBrown, LennardJones, DoubleWell, Rastrigin,
               ExpressionPotential)
-#: Methods with a compiled rule.
-METHODS = {GradientDescent: L.GD, HeavyBall: L.HEAVY_BALL, Nesterov: L.NESTEROV, VelocityVerlet: L.VERLET,
-           ForwardEuler: L.FORWARD_EULER, Adam: L.ADAM, RMSprop: L.RMSPROP, Adagrad: L.ADAGRAD, FIRE: L.FIRE}
-#: Methods left to numpy, and why.
-NOT_COMPILED = {
-    Langevin: "its noise (newtonopt.noise.CounterNormal, with the package's own ln and sin/cos) is not ported "
-              "to the compiled loop",
-    OverdampedLangevin: "its noise (newtonopt.noise.CounterNormal, with the package's own ln and sin/cos) is not "
-                        "ported to the compiled loop",
-}
-#: Per-coordinate memory arrays of each method, as the compiled loop's P, Q, R.
-MEMORY = {L.HEAVY_BALL: ("velocity",), L.NESTEROV: ("velocity",), L.VERLET: ("p",), L.FORWARD_EULER: ("p",),
-          L.ADAM: ("m", "v", "vmax"), L.RMSPROP: ("buffer", "square_avg", "grad_avg"), L.ADAGRAD: ("sum",),
-          L.FIRE: ("v",)}
+#: Methods with a compiled rule: the named tuple class of each one's coefficients.
+METHODS = {GradientDescent: L.GradientDescentRule, HeavyBall: L.HeavyBallRule, Nesterov: L.NesterovRule,
+           VelocityVerlet: L.VelocityVerletRule, ForwardEuler: L.ForwardEulerRule, Adam: L.AdamRule,
+           RMSprop: L.RMSpropRule, Adagrad: L.AdagradRule, FIRE: L.FIRERule, NesterovConvex: L.NesterovConvexRule,
+           RelativisticGD: L.RelativisticRule, HamiltonianDescent: L.HamiltonianDescentRule,
+           Langevin: L.LangevinRule, OverdampedLangevin: L.OverdampedLangevinRule}
+#: Methods left to numpy, and why (none: every method of the package has a compiled rule).
+NOT_COMPILED: dict = {}
+#: Per-coordinate memory arrays of each method (by rule class), as the compiled loop's P, Q, R.
+MEMORY = {L.HeavyBallRule: ("velocity",), L.NesterovRule: ("velocity",), L.VelocityVerletRule: ("p",),
+          L.ForwardEulerRule: ("p",), L.AdamRule: ("m", "v", "vmax"),
+          L.RMSpropRule: ("buffer", "square_avg", "grad_avg"), L.AdagradRule: ("sum",), L.FIRERule: ("v",),
+          L.NesterovConvexRule: ("p",), L.RelativisticRule: ("p",), L.HamiltonianDescentRule: ("p",),
+          L.LangevinRule: ("p", "xi"), L.OverdampedLangevinRule: ("grad_old", "xi", "dx")}
+#: Entries of MEMORY that are the compiled loop's own buffers, not the memory's.
+BUFFERS = ("dx",)
+#: Methods whose noise is drawn by step number: the compiled loop's S[0] counts the steps.
+STEPPED = (L.LangevinRule, L.OverdampedLangevinRule)
+#: Methods whose memory counts steps (one count for the run), as the compiled loop's S[0]: the entry's name.
+COUNTS = {L.AdamRule: "count", L.AdagradRule: "count", L.NesterovConvexRule: "k"}
 #: Potentials whose arithmetic is + − × ÷ √ only: the compiled run equals numpy's bit for bit.
 EXACT = (Quadratic, Rosenbrock, Himmelblau, Beale, LennardJones, DoubleWell)
 #: Roughly how many coordinate-steps a block takes (~20-50 ms), so Ctrl-C is answered promptly.
@@ -90,40 +108,55 @@ def _formula_tape(potential: ExpressionPotential, single: bool):
     return fp, np.array(ip, dtype=np.int64), len(code)
 
 
+def potential_class(potential):
+    """The named tuple class that carries ``potential``'s parameters to the compiled loop, or None."""
+    cls = type(potential)
+    if cls is Quadratic:
+        return L.QuadraticDiag if potential.diagonal else L.QuadraticDense
+    return _POTENTIAL_CLASSES.get(cls)
+
+
 def encode_potential(potential, single: bool):
-    """``(kind, FP, IP, M, scratch length)`` for the compiled evaluator, or None if it has none."""
+    """``(parameters, scratch length)``: the potential's parameter tuple for the compiled evaluator and the
+    scratch it needs, or None if it has none."""
     cls = type(potential)
     dim = potential.dim
     if cls is Quadratic:
-        b = np.zeros(dim) if potential.b is None else potential.b
-        head = [potential.c, 0.0 if potential.b is None else 1.0]
+        b = np.zeros(dim) if potential.b is None else np.ascontiguousarray(potential.b, dtype=np.float64)
+        has_b = potential.b is not None
         if potential.diagonal:
-            return L.QUAD_DIAG, np.concatenate([head, b, potential.A]), _EMPTY_I, _EMPTY_M, dim
-        return L.QUAD_DENSE, np.concatenate([head, b]), _EMPTY_I, np.ascontiguousarray(potential.A), dim
+            A = np.ascontiguousarray(potential.A, dtype=np.float64)
+            return L.QuadraticDiag(float(potential.c), has_b, b, A), dim
+        A = np.ascontiguousarray(potential.A, dtype=np.float64)
+        return L.QuadraticDense(float(potential.c), has_b, b, A), dim
     if cls is Rosenbrock:
-        return L.ROSENBROCK, np.array([potential.a, potential.b]), _EMPTY_I, _EMPTY_M, dim
+        return L.RosenbrockParams(float(potential.a), float(potential.b)), dim
     if cls is Himmelblau:
-        return L.HIMMELBLAU, _EMPTY_F, _EMPTY_I, _EMPTY_M, dim
+        return L.HimmelblauParams(dim), dim
     if cls is Beale:
-        return L.BEALE, _EMPTY_F, _EMPTY_I, _EMPTY_M, dim
+        return L.BealeParams(dim), dim
     if cls is MullerBrown:
-        fp = np.array([v for term in zip(_MB_A, _MB_a, _MB_b, _MB_c, _MB_X, _MB_Y) for v in term])
-        return L.MULLER_BROWN, fp, np.array([1 if single else 0], dtype=np.int64), _EMPTY_M, dim
+        fp = np.array([v for term in zip(_MB_A, _MB_a, _MB_b, _MB_c, _MB_X, _MB_Y) for v in term], dtype=np.float64)
+        return L.MullerBrownParams(fp, bool(single)), dim
     if cls is LennardJones:
         n, i, j = potential.n_atoms, potential._i, potential._j
         pair = np.zeros((n, n), dtype=np.int64)
         pair[i, j] = pair[j, i] = np.arange(len(i))
         ip = np.concatenate([[n, len(i)], i, j, pair.ravel()]).astype(np.int64)
-        return L.LENNARD_JONES, _EMPTY_F, ip, _EMPTY_M, 4 * len(i) + n
+        return L.LennardJonesPairs(ip), 4 * len(i) + n
     if cls is DoubleWell:
-        return L.DOUBLE_WELL, np.array([potential.barrier, potential.tilt, potential.stiffness]), _EMPTY_I, \
-            _EMPTY_M, dim
+        return L.DoubleWellParams(float(potential.barrier), float(potential.tilt), float(potential.stiffness)), dim
     if cls is Rastrigin:
-        return L.RASTRIGIN, np.array([potential.A]), _EMPTY_I, _EMPTY_M, dim
+        return L.RastriginParams(float(potential.A)), dim
     if cls is ExpressionPotential:
         fp, ip, n_code = _formula_tape(potential, single)
-        return L.FORMULA, fp, ip, _EMPTY_M, max(n_code, dim)
+        return L.Formula(fp, ip), max(n_code, dim)
     return None
+
+
+_POTENTIAL_CLASSES = {Rosenbrock: L.RosenbrockParams, Himmelblau: L.HimmelblauParams, Beale: L.BealeParams,
+                      MullerBrown: L.MullerBrownParams, LennardJones: L.LennardJonesPairs,
+                      DoubleWell: L.DoubleWellParams, Rastrigin: L.RastriginParams, ExpressionPotential: L.Formula}
 
 
 def unsupported(potential, integrator, x_dtype) -> str | None:
@@ -144,30 +177,53 @@ def unsupported(potential, integrator, x_dtype) -> str | None:
 
 
 def encode_method(integrator, state, particles: tuple):
-    """``(method, damped, C)``: the method's code and its coefficients per particle, from the coefficients
-    the method derived (so none is derived twice), with the products its rule forms written as it writes them."""
-    method = METHODS[type(integrator)]
+    """The method's rule tuple: its coefficients per particle, from the coefficients the method derived (so
+    none is derived twice), with the products its rule forms written as it writes them."""
+    rule = METHODS[type(integrator)]
     c = state.coefficients
-    if method == L.GD:
-        rows = [c.lr]
-    elif method in (L.HEAVY_BALL, L.NESTEROV):
-        rows = [c.lr, c.momentum, 1.0 - c.momentum * c.momentum, 0.5 * c.lr, -np.asarray(c.dt)]
-    elif method == L.VERLET:
-        rows = [c.damping, 1.0 - c.damping * c.damping, c.damping * c.damping, c.half_dt, c.dt_over_m, c.half_inv_m]
-    elif method == L.FORWARD_EULER:
-        rows = [c.dt, c.dt_over_m, c.keep, c.friction_loss, c.half_inv_m]
-    elif method == L.ADAM:  # 1 − β as the rule writes it, (1.0 - c.beta1)
-        rows = [c.lr, c.beta1, c.beta2, 1.0 - np.asarray(c.beta1), 1.0 - np.asarray(c.beta2), c.eps,
-                c.weight_decay, float(c.decays), float(integrator.amsgrad)]
-    elif method == L.RMSPROP:
-        rows = [c.lr, c.alpha, c.one_minus_alpha, c.eps, c.momentum, c.weight_decay, float(c.decays),
-                float(integrator.centered), float(state.memory.buffer.size > 0)]
-    elif method == L.ADAGRAD:
-        rows = [c.lr, c.lr_decay, c.eps, c.weight_decay, float(c.decays)]
-    else:  # FIRE
-        rows = [c.maxstep, c.dtmax, float(c.Nmin), c.finc, c.fdec, c.astart, c.fa]
-    C = np.stack([_per_particle(r, particles) for r in rows])
-    return method, bool(getattr(c, "damped", False)), C
+
+    def per(value):
+        return _per_particle(value, particles)
+
+    damped = bool(getattr(c, "damped", False))
+    if rule is L.GradientDescentRule:
+        return rule(per(c.lr))
+    if rule in (L.HeavyBallRule, L.NesterovRule):
+        return rule(per(c.lr), per(c.momentum), per(1.0 - c.momentum * c.momentum), per(0.5 * c.lr),
+                    per(-np.asarray(c.dt)))
+    if rule is L.VelocityVerletRule:
+        return rule(per(c.damping), per(1.0 - c.damping * c.damping), per(c.damping * c.damping), per(c.half_dt),
+                    per(c.dt_over_m), per(c.half_inv_m), damped)
+    if rule is L.ForwardEulerRule:
+        return rule(per(c.dt), per(c.dt_over_m), per(c.keep), per(c.friction_loss), per(c.half_inv_m), damped)
+    if rule is L.AdamRule:  # 1 − β as the rule writes it, (1.0 - c.beta1)
+        return rule(per(c.lr), per(c.beta1), per(c.beta2), per(1.0 - np.asarray(c.beta1)),
+                    per(1.0 - np.asarray(c.beta2)), per(c.eps), per(c.weight_decay), bool(c.decays),
+                    bool(integrator.amsgrad))
+    if rule is L.RMSpropRule:
+        return rule(per(c.lr), per(c.alpha), per(c.one_minus_alpha), per(c.eps), per(c.momentum),
+                    per(c.weight_decay), bool(c.decays), bool(integrator.centered), bool(state.memory.buffer.size > 0))
+    if rule is L.AdagradRule:
+        return rule(per(c.lr), per(c.lr_decay), per(c.eps), per(c.weight_decay), bool(c.decays))
+    if rule is L.NesterovConvexRule:
+        return rule(per(c.lr), per(c.dt))
+    if rule is L.RelativisticRule:
+        return rule(per(c.damping), per(c.half_dt), per(c.dt_c), per(c.c), per(c.mc), per(c.m2c2), bool(c.damped))
+    if rule is L.LangevinRule:
+        return rule(per(c.half_dt), per(c.half_dt_over_m), per(c.damping), per(c.sigma), per(c.half_inv_m),
+                    _keys(state, particles))
+    if rule is L.OverdampedLangevinRule:
+        return rule(per(c.lr), per(c.noise_scale), _keys(state, particles))
+    if rule is L.HamiltonianDescentRule:
+        return rule(per(c.dt), per(c.damping), _hd.KINETIC.index(c.kinetic), float(c.power))
+    # FIRE
+    return rule(per(c.maxstep), per(c.dtmax), per(float(c.Nmin)), per(c.finc), per(c.fdec), per(c.astart), per(c.fa))
+
+
+def _keys(state, particles: tuple) -> np.ndarray:
+    """Each particle's noise stream key (uint64), flat in the compiled loop's particle order."""
+    keys = np.asarray(state.memory.noise.keys, dtype=np.uint64)
+    return np.array(np.broadcast_to(keys, particles).reshape(-1, order="F"), dtype=np.uint64, copy=True)
 
 
 def _per_particle(value, particles: tuple) -> np.ndarray:
@@ -208,19 +264,24 @@ class CompiledRun:
         self.single = x.ndim == 1
         self.n = int(np.prod(self.particles)) if self.particles else 1
         dim = x.shape[-1]
-        kind, self.FP, self.IP, self.M, scratch = encode_potential(potential, self.single)
-        self.kind = kind
-        self.method, self.damped, self.C = encode_method(integrator, state, self.particles)
+        self.pot, scratch = encode_potential(potential, self.single)
+        self.rule = encode_method(integrator, state, self.particles)
+        self.method = type(self.rule)
+        if one_pass(self.pot, self.rule, self.n, dim):
+            self.pot = L.QuadraticDiagOnePass(*self.pot)
         self.X = self._columns("x")
         self.G = self._columns("grad")
         memory = MEMORY.get(self.method, ())
-        self.P, self.Q, self.R = (self._columns(memory[j]) if j < len(memory) and
-                                  getattr(state.memory, memory[j]).size else _EMPTY_M for j in range(3))
-        self.fire = self.method == L.FIRE
-        self.counted = self.method in (L.ADAM, L.ADAGRAD)
+        self.P, self.Q, self.R = (_EMPTY_M if j >= len(memory) else np.zeros((dim, self.n)) if memory[j] in BUFFERS
+                                  else self._columns(memory[j]) if getattr(state.memory, memory[j]).size
+                                  else _EMPTY_M for j in range(3))
+        self.fire = self.method is L.FIRERule
+        self.counted = COUNTS.get(self.method)
         m = state.memory
         if self.counted:
-            self.S = np.full((1, self.n), float(m.count))
+            self.S = np.full((1, self.n), float(getattr(m, self.counted)))
+        elif self.method in STEPPED:
+            self.S = np.full((1, self.n), float(state.step))
         elif self.fire:
             self.S = np.stack([_per_particle(m.fire_a, self.particles), _per_particle(m.fire_n, self.particles),
                                np.full(self.n, 1.0 if bool(m.fire_started) else 0.0)])
@@ -301,9 +362,8 @@ class CompiledRun:
         before = (self.CONV >= 0) | (self.DIV >= 0)
         kernel = L.run_block_parallel if self.workers > 1 else L.run_block
         taken, self.rows, next_record, n_done = kernel(
-            self.method, self.damped, self.kind, self.FP, self.IP, self.M, self.X, self.G, self.P, self.Q, self.R,
-            self.S, self.V, self.K,
-            self.D, self.GSQ, self.T, self.DT, self.C, self.LO, self.HI, self.gtol2, self.CONV, self.DIV,
+            self.rule, self.pot, self.X, self.G, self.P, self.Q, self.R, self.S, self.V, self.K,
+            self.D, self.GSQ, self.T, self.DT, self.LO, self.HI, self.gtol2, self.CONV, self.DIV,
             self.SNAPX, self.SNAPV, self.SNAPG, k, steps, every, next_record, self.RSTEP[:max(rows, 0)], self.RT,
             self.RV, self.RK, self.RD, self.RG, self.RX, self.RP, self.SCR)
         k += taken
@@ -329,7 +389,7 @@ class CompiledRun:
         s._gsq_step = -1  # |∇V|² is recomputed (in the same order) if someone asks
         m = s.memory
         if self.counted:
-            m.count = int(self.S[0, 0])
+            setattr(m, self.counted, int(self.S[0, 0]))
         elif self.fire:
             m.fire_dt[...] = self.DT.reshape(shape, order="F")
             m.fire_a[...] = self.S[0].reshape(shape, order="F")
@@ -367,15 +427,41 @@ class CompiledRun:
         return block
 
 
-def kernel_compiled() -> bool:
-    """True when the compiled loop is ready in this process (no compile or cache load to wait for)."""
-    return len(L.run_block.signatures) > 0
+def one_pass(pot, rule, n: int, dim: int) -> bool:
+    """True when the run takes the one-pass route of a diagonal quadratic (its own kernel)."""
+    return (isinstance(pot, L.QuadraticDiag) and n == 1 and dim >= L.ONE_PASS_MIN_DIM
+            and type(rule) in L.ONE_PASS_RULES)
 
 
-def kernel_cached() -> bool:
-    """True when the compiled loop is on disk (numba's cache index exists), so loading it is quick."""
+def _kernel(workers: int):
+    return L.run_block_parallel if workers > 1 else L.run_block
+
+
+def _pair(integrator, potential) -> tuple:
+    """The (rule class, parameter class) of a run: which compiled kernel it needs."""
+    rule, pot = METHODS.get(type(integrator)), potential_class(potential)
+    if pot is L.QuadraticDiag and rule in L.ONE_PASS_RULES and potential.dim >= L.ONE_PASS_MIN_DIM:
+        pot = L.QuadraticDiagOnePass  # (for one particle; an ensemble's is the general kernel)
+    return rule, pot
+
+
+def _matches(signature, pair: tuple) -> bool:
+    return tuple(getattr(t, "instance_class", None) for t in signature[:2]) == pair
+
+
+def kernel_compiled(integrator, potential, workers: int = 1) -> bool:
+    """True when the kernel of this (method, potential) pair is ready in this process (no compile or cache
+    load to wait for)."""
+    pair = _pair(integrator, potential)
+    return any(_matches(sig, pair) for sig in _kernel(workers).signatures)
+
+
+def kernel_cached(integrator, potential, workers: int = 1) -> bool:
+    """True when the kernel of this (method, potential) pair is on disk (in numba's cache index, for this
+    version of the source), so loading it is quick."""
+    pair = _pair(integrator, potential)
     try:
-        index = L.run_block._cache._cache_file._index_path  # numba's own cache layout
-    except AttributeError:  # numba's internals moved: assume a compile
+        index = _kernel(workers)._cache._cache_file._load_index()  # numba's own cache layout: {(sig, …): file}
+    except (AttributeError, OSError, EOFError, ValueError):  # numba's internals moved or a torn file: assume a compile
         return False
-    return os.path.exists(index)
+    return any(_matches(key[0], pair) for key in index)

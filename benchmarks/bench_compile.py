@@ -9,7 +9,7 @@ import of the compiled backend (newtonopt.backends.numba_backend: registering th
 small eagerly compiled helpers); numba's and newtonopt's own imports are timed apart and not counted.
 Targets: first compile ≤ 3 s, cached load ≤ 0.5 s.
 
-Run: python benchmarks/bench_compile.py [--quick]   (--quick: two pairs, no parallel kernel)
+Run: python benchmarks/bench_compile.py [--quick]   (--quick: two pairs, one thread)
 """
 
 from __future__ import annotations
@@ -79,10 +79,9 @@ def main(argv=None):
         with tempfile.TemporaryDirectory() as cache:
             cold = child(cache, method, potential, workers)
             warm = child(cache, method, potential, workers)
-        kernel = "run_block_parallel" if workers > 1 else "run_block"
         first = cold["backend_import"] + cold["first_call"]
         cached = warm["backend_import"] + warm["first_call"]
-        print(f"{method} × {potential} ({kernel}, workers={workers}): first compile {first:.2f} s CPU "
+        print(f"{method} × {potential} (workers={workers}): first compile {first:.2f} s CPU "
               f"(target ≤ 3 s), cached load {cached:.2f} s (target ≤ 0.5 s; of which the backend's import "
               f"{warm['backend_import']:.2f} s), cached/first {cached / first:.3f}x; not counted: numba's import "
               f"{warm['numba_import']:.2f} s, newtonopt's {warm['newtonopt_import']:.2f} s")

@@ -77,24 +77,23 @@ def simulate(potential: Potential, integrator: Integrator, x0, n_steps: int = 10
         Who takes the steps. 'numpy' (the default) runs the methods' own
         rules (their ``update``, each expression one ufunc per node): the
         readable reference. 'numba' runs the whole step loop compiled
-        (``pip install 'newtonopt[fast]'``) for GradientDescent, HeavyBall,
-        Nesterov, VelocityVerlet, ForwardEuler, Adam, RMSprop, Adagrad and
-        FIRE (not the Langevin thermostats, whose counter-based noise is not
-        compiled, nor RelativisticGD, HamiltonianDescent, NesterovConvex) on
-        the library's Quadratic,
-        Rosenbrock, Himmelblau, Beale, Müller–Brown, Lennard-Jones, DoubleWell,
-        Rastrigin and on formulas, returning to Python only between blocks
-        of steps (so callbacks, Ctrl-C, streaming and resume work as with
-        numpy); it refuses anything else with a ValueError (a Python
-        function is not compiled). 'auto' uses numba where it can and where
-        it is ready or the run is long enough to repay its compile, numpy
-        otherwise, quietly. On potentials built from + − × ÷ √ both give the
-        same bits; where exp, sin… enter, numba's are the C library's and
-        numpy's its SIMD kernels, which can differ in the last bit (measured
-        after 30 steps: ≤ 33 ulps on Müller–Brown, 3 on an exp formula).
+        (``pip install 'newtonopt[fast]'``) for every method of the package
+        on the library's Quadratic, Rosenbrock, Himmelblau, Beale,
+        Müller–Brown, Lennard-Jones, DoubleWell, Rastrigin and on formulas
+        (one kernel per (method, potential) pair, compiled on first use and
+        cached on disk), returning to Python only between blocks of steps
+        (so callbacks, Ctrl-C, streaming and resume work as with numpy); it
+        refuses anything else (a Python function is not compiled) and
+        scheduled hyperparameters with a ValueError. 'auto' uses numba where it
+        can and where it is ready or the run is long enough to repay its
+        compile, numpy otherwise, quietly. On potentials built from + − × ÷ √
+        both give the same bits; where exp, sin… enter, numba's are the C
+        library's and numpy's its SIMD kernels, which can differ in the last
+        bit (measured: tests/test_backend_matrix.py's MEASURED_ULPS).
     workers : int, optional
         Threads over which the compiled backend splits an ensemble's
-        particles (default 1); bitwise the same result for any number.
+        particles, a chunk each (default 1); bitwise the same result for
+        any number.
     sharpness_every : int, optional
         Measure the sharpness — the largest Hessian eigenvalue of each
         particle, by Lanczos on Hessian–vector products — at step 0 and every

@@ -21,6 +21,8 @@ from concurrent.futures import as_completed
 import numpy as np
 
 from ._validation import _describe, as_int, positive
+from .backends import check_backend
+from .backends import select as select_backend
 from .core.progress import progress_bar
 from .noise import seed_keys
 from .potential import Potential
@@ -30,10 +32,12 @@ from .simulate import prepare_start, simulate
 DEFAULT_CHUNK = 20_000
 
 
-def _run_chunk(potential, method, fixed: dict, params: dict, x0: np.ndarray, n_steps: int, gtol):
+def _run_chunk(potential, method, fixed: dict, params: dict, x0: np.ndarray, n_steps: int, gtol, backend="numpy",
+               workers=None):
     """Run one chunk as an ensemble; return per-particle summaries (picklable, for any executor)."""
     integrator = method(**fixed, **params)
-    traj = simulate(potential, integrator, x0, n_steps, gtol=gtol, record="final", progress=False)
+    traj = simulate(potential, integrator, x0, n_steps, gtol=gtol, record="final", progress=False, backend=backend,
+                    workers=workers)
     g0, g1 = traj.grad_norm[0], traj.grad_norm_final
     steps = traj.converged_step.astype(np.int64)
     done = np.where(steps >= 0, steps, np.where(traj.diverged_step >= 0, traj.diverged_step, traj.n_steps))
@@ -141,7 +145,8 @@ def _grid_axes(grids: dict) -> tuple[dict, dict]:
 
 
 def sweep(potential: Potential, method: Callable, x0, *, n_steps: int = 1000, gtol: float | None = 1e-6,
-          executor=None, chunk_size: int | None = None, progress: bool | None = None, **grids) -> SweepResult:
+          executor=None, chunk_size: int | None = None, progress: bool | None = None, backend: str = "numpy",
+          workers: int | None = None, **grids) -> SweepResult:
     """Run ``method`` over a grid of hyperparameters (and starts) as vectorized ensembles.
 
     Parameters
@@ -162,6 +167,12 @@ def sweep(potential: Potential, method: Callable, x0, *, n_steps: int = 1000, gt
         terminal or notebook when the first chunks project the sweep past 2 s (so only a sweep of
         several chunks can show one), True always (needs the extra ``newtonopt[progress]``), False never.
         See :class:`newtonopt.core.progress.Progress`.
+    backend : {'numpy', 'numba', 'auto'}
+        Who takes each chunk's steps (see :func:`newtonopt.simulate`); the same bits either way on
+        potentials built from + − × ÷ √. With 'numba' the method is checked before any chunk runs.
+    workers : int, optional
+        Threads over which the compiled backend splits each chunk's particles (within a process; an
+        ``executor`` spreads chunks over processes or machines).
     **grids
         ``name=1-D array`` makes a grid axis (``lr=np.logspace(-4, -1, 60)``); a scalar is a
         fixed parameter. A scalar ``seed`` gives every grid point its own seed derived from
@@ -178,6 +189,7 @@ def sweep(potential: Potential, method: Callable, x0, *, n_steps: int = 1000, gt
     n_steps = as_int("n_steps", n_steps, low=0)
     gtol = None if gtol is None else positive("gtol", gtol)
     chunk_size = DEFAULT_CHUNK if chunk_size is None else as_int("chunk_size", chunk_size, low=1)
+    backend, workers = check_backend(backend, workers)
     axes, fixed = _grid_axes(grids)
     starts = np.array(prepare_start(potential, x0), order="C")
     if starts.ndim > 2:
@@ -203,16 +215,18 @@ def sweep(potential: Potential, method: Callable, x0, *, n_steps: int = 1000, gt
         flat["seed"] = (seed_keys(seed, (n,)) >> np.uint64(1)).astype(np.int64)
 
     try:  # validate every grid value here, so that bad input raises instead of failing chunks
-        method(**fixed, **flat)
+        probe = method(**fixed, **flat)
     except (ValueError, TypeError):
         raise
     except Exception:  # a factory that fails on some points: its chunks will report it
-        pass
+        probe = None
+    if backend == "numba" and probe is not None:  # refuse what the compiled loop cannot run before any chunk
+        select_backend(backend, workers, potential, probe, starts.dtype, min(n, chunk_size) * potential.dim, n_steps)
     chunks = [(lo, min(lo + chunk_size, n)) for lo in range(0, n, chunk_size)]
 
     def args(lo, hi):
         return (potential, method, fixed, {k: v[lo:hi] for k, v in flat.items()}, np.ascontiguousarray(x_all[lo:hi]),
-                n_steps, gtol)
+                n_steps, gtol, backend, workers)
 
     t0 = time.perf_counter()
     results, errors = [None] * len(chunks), []

@@ -331,3 +331,24 @@ def test_kernels_are_compiled_and_cached_per_pair(tmp_path):
     second = probe("look")  # a new process: nothing compiled, the one pair on disk
     assert second["before"] == {"gd-rosenbrock": [False, True], "hb-rosenbrock": [False, False],
                                 "gd-himmelblau": [False, False]}
+
+
+@pytest.mark.parametrize("every", [1, 7])
+def test_a_chunk_whose_particles_end_first_keeps_pace_with_the_others(every):
+    # workers=n runs the one-thread kernel on n chunks of particles, one per thread. Here the first chunk's
+    # five particles (lr = 0.18, near Polyak's optimum) converge at step 46 and the second's (lr = 0.01) at
+    # step 671: the first chunk must be carried on, still stepped and recorded, to the block's end, as one
+    # thread does, so that every record, verdict and the resumable final state are numpy's bits.
+    V = Quadratic(np.linspace(1.0, 10.0, 4))
+    lrs = np.concatenate([np.full(5, 0.18), np.full(5, 0.01)])
+    X0 = np.ones((10, 4))
+    reference = no.simulate(V, no.HeavyBall(lrs, 0.5), X0, 5000, gtol=1e-6, every=every, backend="numpy")
+    assert list(reference.converged_step) == [46] * 5 + [671] * 5
+    for workers in (2, 3):
+        run = no.simulate(V, no.HeavyBall(lrs, 0.5), X0, 5000, gtol=1e-6, every=every, backend="numba",
+                          workers=workers)
+        for name in ("x", "p", "t", "step", "potential_energy", "kinetic_energy", "dissipated", "grad_norm",
+                     "converged_step", "x_final", "value_final", "grad_norm_final"):
+            np.testing.assert_array_equal(getattr(run, name), getattr(reference, name), err_msg=name)
+        for name, value in reference.final_state.items():
+            np.testing.assert_array_equal(run.final_state[name], value, err_msg=name)

@@ -18,7 +18,7 @@ import pytest
 import newtonopt as no
 from newtonopt.core.elementary import log_into, sincos_turns_into
 from newtonopt.core.reductions import fold, rowdot
-from newtonopt.potentials import Beale, Himmelblau, LeastSquares, LennardJones, Quadratic, Rosenbrock
+from newtonopt.potentials import Beale, Himmelblau, LeastSquares, LennardJones, MullerBrown, Quadratic, Rosenbrock
 
 from . import golden
 from .methods import STOCHASTIC
@@ -44,6 +44,9 @@ def _potentials():
         "rosenbrock-2": Rosenbrock(2), "rosenbrock-3": Rosenbrock(3), "rosenbrock-4": Rosenbrock(4),
         "rosenbrock-16": Rosenbrock(16), "rosenbrock-33": Rosenbrock(33),
         "himmelblau": Himmelblau(), "beale": Beale(),
+        # exp enters: one machine's numpy exp for a particle alone and for a column of particles (one formula,
+        # one kernel), so here too a particle's bits cannot depend on its ensemble
+        "muller-brown": MullerBrown(),
         "lennard-jones-3": LennardJones(3), "lennard-jones-7": LennardJones(7),
         "least-squares": LeastSquares(X, y, l2=0.1),
         "formula": no.Potential.from_expression("(x0 - 1)**2 + x1**2*x2**2/4 + sqrt(1 + x0**2) + x1/(2 + x2**2)"),
@@ -73,6 +76,7 @@ def test_one_particle_alone_equals_its_place_in_an_ensemble(method, potential):
     X0 = _starts(V, 5)
     seeds = np.array([3, 1, 4, 1, 5])
     ensemble = no.simulate(V, _method(method, seeds), X0, n_steps=40, record="all")
+    of_one = no.simulate(V, _method(method, seeds[2:3]), X0[2:3], n_steps=40, record="all")  # shape (1, dim)
     for i in (0, 2):
         alone = no.simulate(V, _method(method, int(seeds[i])), X0[i], n_steps=40, record="all")
         for name in RECORDED:
@@ -81,6 +85,8 @@ def test_one_particle_alone_equals_its_place_in_an_ensemble(method, potential):
                 assert e is None
                 continue
             np.testing.assert_array_equal(a, e[:, i], err_msg=f"{name} of particle {i}")
+            if i == 2:  # and as an ensemble of one (its small-particle sums take a path of their own)
+                np.testing.assert_array_equal(a, getattr(of_one, name)[:, 0], err_msg=f"{name}, ensemble of one")
 
 
 @pytest.mark.parametrize("method", ["HeavyBall", "Langevin", "FIRE"])
@@ -143,3 +149,24 @@ def test_the_noise_functions_are_accurate_against_the_correctly_rounded_libm():
     assert np.abs(s - ref_s).max() < 4e-15 and np.abs(c - ref_c).max() < 4e-15
     # the quarter turns are exact: u = ¼, ½, ¾, 1
     assert (s[-5], c[-5], s[-4], c[-4], s[-3], c[-3], s[-1], c[-1]) == (1.0, 0.0, 0.0, -1.0, -1.0, 0.0, 0.0, 1.0)
+
+
+@pytest.mark.parametrize("potential", sorted(name for name, V in POTENTIALS.items() if V.particlewise))
+def test_a_large_ensemble_evaluated_in_chunks_has_the_same_bits(potential):
+    # The run loop's evaluation takes a particlewise potential's large ensemble CHUNK_PARTICLES at a time
+    # (newtonopt.potential.CHUNK_PARTICLES); the chunks must change nothing against one whole evaluation.
+    from newtonopt.potential import CHUNK_PARTICLES
+
+    V = POTENTIALS[potential]
+    X = np.asfortranarray(_starts(V, 2 * CHUNK_PARTICLES + 3))
+    chunked, whole = np.empty_like(X), np.empty_like(X)
+    values = np.array(V.evaluate_into(X, chunked))
+    np.testing.assert_array_equal(values, V._value_and_gradient(X, whole))
+    np.testing.assert_array_equal(chunked, whole)
+
+
+def test_only_stateless_particlewise_potentials_are_chunked():
+    # A minibatch loss draws a batch per call, a Python function may do anything: neither may be cut up.
+    assert no.potentials.MullerBrown.particlewise and no.potentials.Quadratic.particlewise
+    assert not no.Potential.particlewise
+    assert not no.Potential.from_function(lambda x: (x ** 2).sum(-1), dim=2).particlewise

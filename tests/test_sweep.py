@@ -68,6 +68,24 @@ def test_chunking_and_a_process_pool_give_bitwise_the_same_result():
             np.testing.assert_array_equal(getattr(other, name), getattr(reference, name))
 
 
+def test_the_compiled_backend_sweeps_the_same_bits_on_any_number_of_threads():
+    pytest.importorskip("numba")
+    reference = heavy_ball_sweep()
+    for workers in (1, 2):
+        compiled = heavy_ball_sweep(backend="numba", workers=workers, chunk_size=200)
+        for name in ("steps", "final_value", "grad_norm", "rate", "status"):
+            np.testing.assert_array_equal(getattr(compiled, name), getattr(reference, name), err_msg=name)
+
+
+def test_a_sweep_the_compiled_backend_cannot_run_is_refused_before_any_chunk():
+    pytest.importorskip("numba")
+    V_py = no.Potential.from_function(lambda x: (x * x).sum(-1), lambda x: 2 * x, dim=5)
+    with pytest.raises(ValueError, match="a Python function cannot be compiled"):
+        sweep(V_py, no.GradientDescent, X0, n_steps=10, lr=LRS, backend="numba")
+    with pytest.raises(ValueError, match="backend must be one of"):
+        heavy_ball_sweep(backend="fortran")
+
+
 def test_stochastic_sweeps_take_seeds_from_the_grid_point_not_the_chunk():
     kw = dict(n_steps=100, gtol=None, dt=[0.01, 0.05, 0.1], temperature=[0.1, 1.0], seed=3)
     a = sweep(V, no.OverdampedLangevin, X0, **kw)

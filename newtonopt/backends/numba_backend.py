@@ -12,7 +12,8 @@ the compiled loop's layout and runs blocks of steps, between which ``simulate`` 
 
 from __future__ import annotations
 
-import numba
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 
 from .. import formula as _formula
@@ -137,7 +138,7 @@ def encode_potential(potential, single: bool):
         return L.BealeParams(dim), dim
     if cls is MullerBrown:
         fp = np.array([v for term in zip(_MB_A, _MB_a, _MB_b, _MB_c, _MB_X, _MB_Y) for v in term], dtype=np.float64)
-        return L.MullerBrownParams(fp, bool(single)), dim
+        return L.MullerBrownParams(fp), dim
     if cls is LennardJones:
         n, i, j = potential.n_atoms, potential._i, potential._j
         pair = np.zeros((n, n), dtype=np.int64)
@@ -308,6 +309,7 @@ class CompiledRun:
         self.SNAPV = np.empty(self.n) if ensemble else _EMPTY_F
         self.SNAPG = np.empty(self.n) if ensemble else _EMPTY_F
         self.workers = max(1, min(int(workers), self.n))
+        self.bounds = [(w * self.n // self.workers, (w + 1) * self.n // self.workers) for w in range(self.workers)]
         # Scratch per thread: the evaluator's, the fold's (one place a coordinate) and the block sums of
         # the one-pass diagonal quadratic; rows padded apart so that two threads never share a cache line.
         need = max(scratch, dim, 1) + 4 * (min(dim, L.BLOCK) // 2 + 1) + 4 * (dim // L.BLOCK + 1)
@@ -357,18 +359,40 @@ class CompiledRun:
         """
         rows = 0 if next_record < 0 else min(BLOCK_ROWS, (k + steps) // every - k // every)
         self._buffers(max(rows, 1))
-        if self.workers > 1:
-            numba.set_num_threads(min(self.workers, numba.config.NUMBA_NUM_THREADS))
         before = (self.CONV >= 0) | (self.DIV >= 0)
-        kernel = L.run_block_parallel if self.workers > 1 else L.run_block
-        taken, self.rows, next_record, n_done = kernel(
-            self.rule, self.pot, self.X, self.G, self.P, self.Q, self.R, self.S, self.V, self.K,
-            self.D, self.GSQ, self.T, self.DT, self.LO, self.HI, self.gtol2, self.CONV, self.DIV,
-            self.SNAPX, self.SNAPV, self.SNAPG, k, steps, every, next_record, self.RSTEP[:max(rows, 0)], self.RT,
-            self.RV, self.RK, self.RD, self.RG, self.RX, self.RP, self.SCR)
+        if self.workers > 1:
+            taken, self.rows, next_record, n_done = self._advance_chunks(k, steps, every, next_record, rows)
+        else:
+            taken, self.rows, next_record, n_done = L.run_block(
+                self.rule, self.pot, self.X, self.G, self.P, self.Q, self.R, self.S, self.V, self.K,
+                self.D, self.GSQ, self.T, self.DT, self.LO, self.HI, self.gtol2, self.CONV, self.DIV,
+                self.SNAPX, self.SNAPV, self.SNAPG, k, steps, every, next_record, self.RSTEP[:max(rows, 0)], self.RT,
+                self.RV, self.RK, self.RD, self.RG, self.RX, self.RP, self.SCR, self.n)
         k += taken
         self._sync(k, taken, before)
         return k, next_record, n_done == self.n
+
+    def _advance_chunks(self, k: int, steps: int, every: int, next_record: int, rows: int) -> tuple:
+        """:meth:`advance`'s block with the particles split into ``workers`` chunks, one per thread.
+
+        Each chunk runs the one-thread kernel on C-contiguous copies of its columns (so the same compiled
+        signature serves, and no second kernel is compiled for threads) and writes its own record rows;
+        particles share no arithmetic, so any split gives the same bits. A chunk whose particles all end
+        early is carried on to the block's end (its particles keep being stepped, as in one thread, where
+        the block ends only when every particle has). Copies cost O(n·dim) a block, against a block's
+        ~2²⁴ coordinate-steps of work; threads meet once a block, not once a step.
+        """
+        chunks = [_Chunk(self, w, lo, hi, rows) for w, (lo, hi) in enumerate(self.bounds)]
+        results = list(_pool(len(chunks)).map(lambda chunk: chunk.run(k, steps, every, next_record), chunks))
+        taken = max(r[0] for r in results)
+        for chunk, (took, _, _, _) in zip(chunks, results):
+            if took < taken:  # every particle of this chunk ended before the others': keep pace
+                chunk.carry_on(k + took, taken - took)
+        if len({chunk.rows for chunk in chunks}) != 1:  # rows are a function of the steps alone
+            raise RuntimeError("the chunks of a compiled block recorded different numbers of rows")
+        for chunk in chunks:
+            chunk.write_back()
+        return taken, chunks[0].rows, chunks[0].next_record, sum(chunk.n_done for chunk in chunks)
 
     def _sync(self, k: int, taken: int, before: np.ndarray) -> None:
         """Copy the block's outcome onto the State and the watch; book the evaluations."""
@@ -434,7 +458,92 @@ def one_pass(pot, rule, n: int, dim: int) -> bool:
 
 
 def _kernel(workers: int):
-    return L.run_block_parallel if workers > 1 else L.run_block
+    return L.run_block  # several workers run it on chunks of particles: the same kernel
+
+
+_POOLS: dict = {}
+
+
+def _pool(workers: int) -> ThreadPoolExecutor:
+    """A thread pool per number of workers, kept for the process (the kernel releases the GIL)."""
+    pool = _POOLS.get(workers)
+    if pool is None:
+        pool = _POOLS[workers] = ThreadPoolExecutor(workers, thread_name_prefix="newtonopt-chunk")
+    return pool
+
+
+def _columns_of(a: np.ndarray, lo: int, hi: int, n: int) -> np.ndarray:
+    """Particles lo..hi−1 of a per-particle array: a view of a 1-D one, a C-contiguous copy of the columns
+    of a (rows, n) one; an array without a particle axis (an unused slot, a shared clock) as it is."""
+    if a.ndim == 1:
+        return a[lo:hi] if a.shape[0] == n else a
+    return np.ascontiguousarray(a[:, lo:hi]) if a.ndim == 2 and a.shape[1] == n else a
+
+
+class _Chunk:
+    """Particles lo..hi−1 of a :class:`CompiledRun`, in arrays of their own, for one thread's kernel calls."""
+
+    def __init__(self, run: CompiledRun, w: int, lo: int, hi: int, rows: int):
+        n, m, dim = run.n, hi - lo, run.X.shape[0]
+        self.owner, self.lo, self.hi, self.m = run, lo, hi, m
+
+        def cut(a):
+            return _columns_of(a, lo, hi, n)
+
+        rule = type(run.rule)(*(v[lo:hi] if isinstance(v, np.ndarray) and v.ndim == 1 and v.shape[0] == n else v
+                                for v in run.rule))
+        # A shared clock: each chunk advances a copy of its own (all equal at the end; the first one is kept).
+        self.T = cut(run.T) if run.per_particle_clock else run.T.copy()
+        cap = max(rows, 1)
+        self.RSTEP = run.RSTEP[:max(rows, 0)] if w == 0 else np.empty(max(rows, 0), dtype=np.int64)
+        self.RT = np.empty((cap, self.T.shape[0]))
+        self.R4 = [np.empty((cap, m)) for _ in range(4)]
+        self.RX = np.empty((cap if run.record_x else 0, m, dim))
+        self.RP = np.empty((cap if run.record_p else 0, m, dim))
+        self.arrays = [cut(a) for a in (run.X, run.G, run.P, run.Q, run.R, run.S, run.SNAPX)]
+        X, G, P, Q, R, S, SNAPX = self.arrays
+        self.head = (rule, run.pot, X, G, P, Q, R, S, cut(run.V), cut(run.K), cut(run.D), cut(run.GSQ), self.T,
+                     cut(run.DT), cut(run.LO), cut(run.HI), run.gtol2, cut(run.CONV), cut(run.DIV), SNAPX,
+                     cut(run.SNAPV), cut(run.SNAPG))
+        self.scr = run.SCR[w:w + 1]
+        self.rows, self.next_record, self.n_done, self.every = 0, -1, 0, 1
+
+    def _call(self, k: int, steps: int, next_record: int, n_stop: int) -> tuple:
+        r = self.rows
+        RV, RK, RD, RG = (a[r:] for a in self.R4)
+        return L.run_block(*self.head, k, steps, self.every, next_record, self.RSTEP[r:], self.RT[r:], RV, RK, RD,
+                           RG, self.RX[r:], self.RP[r:], self.scr, n_stop)
+
+    def run(self, k: int, steps: int, every: int, next_record: int) -> tuple:
+        self.every = every
+        result = self._call(k, steps, next_record, self.m)
+        self.rows, self.next_record, self.n_done = result[1], result[2], result[3]
+        return result
+
+    def carry_on(self, k: int, steps: int) -> None:
+        """``steps`` more steps after step ``k`` with no early end (every particle here has ended)."""
+        took, rows, self.next_record, self.n_done = self._call(k, steps, self.next_record, self.m + 1)
+        if took != steps:
+            raise RuntimeError(f"a chunk carried on for {took} steps, not {steps}")
+        self.rows += rows
+
+    def write_back(self) -> None:
+        """The chunk's columns, clock and record rows into the run's arrays."""
+        run, lo, hi, r = self.owner, self.lo, self.hi, self.rows
+        for mine, theirs in zip(self.arrays, (run.X, run.G, run.P, run.Q, run.R, run.S, run.SNAPX)):
+            if theirs.ndim == 2 and theirs.shape[1] == run.n:
+                theirs[:, lo:hi] = mine
+        if run.per_particle_clock:
+            run.RT[:r, lo:hi] = self.RT[:r]
+        elif lo == 0:
+            run.T[:] = self.T
+            run.RT[:r] = self.RT[:r]
+        for mine, theirs in zip(self.R4, (run.RV, run.RK, run.RD, run.RG)):
+            theirs[:r, lo:hi] = mine[:r]
+        if run.record_x:
+            run.RX[:r, lo:hi] = self.RX[:r]
+        if run.record_p:
+            run.RP[:r, lo:hi] = self.RP[:r]
 
 
 def _pair(integrator, potential) -> tuple:

@@ -50,7 +50,6 @@ from typing import NamedTuple
 
 import numba
 import numpy as np
-from numba import prange
 from numba.extending import overload
 
 from . import numba_noise as _noise
@@ -58,10 +57,9 @@ from . import numba_noise as _noise
 # No reference counting (numba's NRT) in the kernels: they allocate nothing, and with it every call
 # between them incremented and decremented each array argument's count with locked (atomic) instructions,
 # which took ~85% of a particle-step (perf: the hot instructions were NRT_incref/NRT_decref's `lock incq`/
-# `lock decq`; a 2-D quadratic GD particle-step fell from ~450 ns to ~65 ns without them). The parallel
-# sweep needs NRT for its prange reduction, and calls the NRT-free _sweep once per chunk.
-_PARALLEL = {"cache": True, "error_model": "numpy", "nogil": True}
-_JIT = dict(_PARALLEL, _nrt=False)
+# `lock decq`; a 2-D quadratic GD particle-step fell from ~450 ns to ~65 ns without them). nogil: an
+# ensemble's chunks of particles run this same kernel on several Python threads at once.
+_JIT = {"cache": True, "error_model": "numpy", "nogil": True, "_nrt": False}
 
 # Formula tape opcodes (newtonopt.formula's node ops).
 OPS = ("const", "var", "add", "sub", "mul", "div", "neg", "ipow", "pow", "sign", "exp", "log", "sqrt", "sin",
@@ -274,9 +272,8 @@ class BealeParams(NamedTuple):
 
 
 class MullerBrownParams(NamedTuple):
-    """The four terms' (A, a, b, c, X, Y), flat; ``single``: one particle (numpy's scalar formula)."""
+    """The four terms' (A, a, b, c, X, Y), flat."""
     terms: np.ndarray
-    single: bool
 
 
 class LennardJonesPairs(NamedTuple):
@@ -564,8 +561,7 @@ def _beale(pot, X, G, i, scr):
 
 
 def _muller_brown(pot, X, G, i, scr):
-    # One particle: numpy's scalar formula; else numpy's column formula: the two group a·dx² + b·dx·dy
-    # differently.
+    # The four terms as numpy's MullerBrown writes them (one formula for a particle alone and an ensemble).
     FP = pot.terms
     x0 = X[0, i]
     x1 = X[1, i]
@@ -579,30 +575,10 @@ def _muller_brown(pot, X, G, i, scr):
         c = FP[6 * k + 3]
         dx = x0 - FP[6 * k + 4]
         dy = x1 - FP[6 * k + 5]
-        if pot.single:
-            e = A * math.exp(a * dx * dx + b * dx * dy + c * dy * dy)
-            value += e
-            gx += e * (2.0 * a * dx + b * dy)
-            gy += e * (b * dx + 2.0 * c * dy)
-        else:
-            t1 = dx * a
-            if b != 0.0:
-                t1 = t1 + dy * b
-            e = math.exp(t1 * dx + (dy * c) * dy) * A
-            t1 = dx * (2.0 * a)
-            if b != 0.0:
-                t1 = t1 + dy * b
-            t2 = dy * (2.0 * c)
-            if b != 0.0:
-                t2 = t2 + dx * b
-            if k == 0:
-                value = e
-                gx = t1 * e
-                gy = t2 * e
-            else:
-                value = value + e
-                gx = gx + t1 * e
-                gy = gy + t2 * e
+        e = A * math.exp(a * dx * dx + b * dx * dy + c * dy * dy)
+        value = value + e
+        gx = gx + e * (2.0 * a * dx + b * dy)
+        gy = gy + e * (b * dx + 2.0 * c * dy)
     G[0, i] = gx
     G[1, i] = gy
     return value
@@ -1457,32 +1433,6 @@ def _watch_and_record(c, k, i, X, P, V, K, D, GSQ, LO, HI, gtol2, CONV, DIV, SNA
     return 1 if ended else 0
 
 
-@numba.njit(**_JIT)
-def _sweep(c, pot, X, G, P, Q, R, S, DT, V, K, D, GSQ, LO, HI, gtol2, CONV, DIV, SNAPX, SNAPV, SNAPG, k, row,
-           RV, RK, RD, RG, RX, RP, scr, lo, hi):
-    """Step k for particles lo..hi−1, one after another; returns how many of them have ended."""
-    n_done = 0
-    for i in range(lo, hi):
-        _step(c, pot, X, G, P, Q, R, S, DT, V, K, D, GSQ, i, scr)
-        n_done += _watch_and_record(c, k, i, X, P, V, K, D, GSQ, LO, HI, gtol2, CONV, DIV, SNAPX, SNAPV, SNAPG,
-                                    row, RV, RK, RD, RG, RX, RP)
-    return n_done
-
-
-@numba.njit(parallel=True, **_PARALLEL)
-def _sweep_parallel(c, pot, X, G, P, Q, R, S, DT, V, K, D, GSQ, LO, HI, gtol2, CONV, DIV, SNAPX, SNAPV, SNAPG, k,
-                    row, RV, RK, RD, RG, RX, RP, SCR):
-    # One chunk of particles per worker, each with its own scratch; particles never share arithmetic,
-    # so the split changes no bit. The chunk is one call of the reference-count-free _sweep.
-    n = X.shape[1]
-    workers = SCR.shape[0]
-    n_done = 0
-    for w in prange(workers):
-        n_done += _sweep(c, pot, X, G, P, Q, R, S, DT, V, K, D, GSQ, LO, HI, gtol2, CONV, DIV, SNAPX, SNAPV, SNAPG,
-                         k, row, RV, RK, RD, RG, RX, RP, SCR[w], w * n // workers, (w + 1) * n // workers)
-    return n_done
-
-
 @numba.njit(inline='always', **_JIT)
 def _tick(T, DT, RT, row):
     """Advance the clocks by one step (t ← t + dt), recording them in row ``row`` if it is one."""
@@ -1494,15 +1444,16 @@ def _tick(T, DT, RT, row):
 
 @numba.njit(**_JIT)
 def run_block(c, pot, X, G, P, Q, R, S, V, K, D, GSQ, T, DT, LO, HI, gtol2, CONV, DIV, SNAPX, SNAPV, SNAPG, k0,
-              n_steps, every, next_record, RSTEP, RT, RV, RK, RD, RG, RX, RP, SCR):
+              n_steps, every, next_record, RSTEP, RT, RV, RK, RD, RG, RX, RP, SCR, n_stop):
     """Take up to ``n_steps`` steps after step ``k0``, all particles, recording and watching as simulate does.
 
     ``c`` is the method's rule tuple, ``pot`` the potential's parameter tuple: one compiled kernel per pair
     of their classes. After each step k: every particle's stopping test, then, when k == next_record, a
     record row (next_record advances by ``every``; ``next_record < 0`` records nothing). The block ends
-    early after the step at which every particle has ended, or when the row buffers (RSTEP's length) are
-    full. Returns (steps taken, rows written, next_record, particles ended). One thread; see
-    :func:`run_block_parallel` for several (``SCR`` has one row of scratch per thread).
+    early after the step at which ``n_stop`` particles have ended (``n``: all of them; more: never, for a
+    chunk of an ensemble that keeps pace with the others), or when the row buffers (RSTEP's length) are
+    full. Returns (steps taken, rows written, next_record, particles ended). One thread: several threads
+    each run it on their own chunk of particles (newtonopt.backends.numba_backend.CompiledRun).
     """
     n = X.shape[1]
     rows = 0
@@ -1516,7 +1467,7 @@ def run_block(c, pot, X, G, P, Q, R, S, V, K, D, GSQ, T, DT, LO, HI, gtol2, CONV
             row = rows
             RSTEP[row] = k
         n_done = 0
-        for i in range(n):  # as _sweep, written out: a call passing ~30 arrays costs ~50 ns a step
+        for i in range(n):
             _step(c, pot, X, G, P, Q, R, S, DT, V, K, D, GSQ, i, scr)
             n_done += _watch_and_record(c, k, i, X, P, V, K, D, GSQ, LO, HI, gtol2, CONV, DIV, SNAPX, SNAPV,
                                         SNAPG, row, RV, RK, RD, RG, RX, RP)
@@ -1524,32 +1475,6 @@ def run_block(c, pot, X, G, P, Q, R, S, V, K, D, GSQ, T, DT, LO, HI, gtol2, CONV
         if row >= 0:
             rows += 1
             next_record += every
-        if n_done == n or (rows == capacity and capacity > 0 and next_record >= 0):
-            return s + 1, rows, next_record, n_done
-    return n_steps, rows, next_record, n_done
-
-
-@numba.njit(**_PARALLEL)
-def run_block_parallel(c, pot, X, G, P, Q, R, S, V, K, D, GSQ, T, DT, LO, HI, gtol2, CONV, DIV, SNAPX, SNAPV, SNAPG,
-                       k0, n_steps, every, next_record, RSTEP, RT, RV, RK, RD, RG, RX, RP, SCR):
-    """:func:`run_block` with each step's particles split over ``SCR.shape[0]`` threads (compiled apart,
-    so that a one-thread run never waits for the parallel loop's compile)."""
-    n = X.shape[1]
-    rows = 0
-    n_done = 0
-    capacity = RSTEP.shape[0]
-    for s in range(n_steps):
-        k = k0 + s + 1
-        row = -1
-        if k == next_record and rows < capacity:
-            row = rows
-            RSTEP[row] = k
-        n_done = _sweep_parallel(c, pot, X, G, P, Q, R, S, DT, V, K, D, GSQ, LO, HI, gtol2, CONV, DIV, SNAPX,
-                                 SNAPV, SNAPG, k, row, RV, RK, RD, RG, RX, RP, SCR)
-        _tick(T, DT, RT, row)
-        if row >= 0:
-            rows += 1
-            next_record += every
-        if n_done == n or (rows == capacity and capacity > 0 and next_record >= 0):
+        if n_done >= n_stop or (rows == capacity and capacity > 0 and next_record >= 0):
             return s + 1, rows, next_record, n_done
     return n_steps, rows, next_record, n_done

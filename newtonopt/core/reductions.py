@@ -117,6 +117,13 @@ def workspace(shape: tuple, dtype) -> np.ndarray:
     return buffer
 
 
+def _small_dot(p: list, q: list) -> float:
+    """Σₖ pₖ·qₖ of two short lists of Python floats, in the halving order."""
+    if len(p) == 2:
+        return p[0] * q[0] + p[1] * q[1]
+    return _fold_list([u * v for u, v in zip(p, q)])
+
+
 def rowdot(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None, scratch: np.ndarray | None = None):
     """Per-particle dot product Σₖ aₖ·bₖ over the last axis, in the halving order.
 
@@ -135,11 +142,17 @@ def rowdot(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None, scratch:
     float or ndarray
         A Python float for one particle (1-D inputs), else an array of shape ``(...)``.
     """
-    if a.ndim == 1 and b.ndim == 1 and a.shape[0] <= _SCALAR_FOLD_MAX and a.dtype is _F64 and b.dtype is _F64:
-        p, q = a.tolist(), b.tolist()  # Python floats are IEEE float64: the same bits, without numpy's overhead
-        if len(p) == 2:
-            return p[0] * q[0] + p[1] * q[1]
-        return _fold_list([u * v for u, v in zip(p, q)])
+    if a.ndim and b.ndim and a.shape[-1] <= _SCALAR_FOLD_MAX and a.dtype is _F64 and b.dtype is _F64:
+        # One small particle (alone, or an ensemble of one): Python floats are IEEE float64, the same bits
+        # without numpy's per-call overhead.
+        if a.ndim == 1 and b.ndim == 1:
+            return _small_dot(a.tolist(), b.tolist())
+        if a.shape[:-1] == (1,) and b.shape[:-1] in ((1,), ()) and b.shape[-1] == a.shape[-1]:
+            r = _small_dot(a[0].tolist(), b[0].tolist() if b.ndim == 2 else b.tolist())
+            if out is None:
+                return np.array([r])
+            out[0] = r
+            return out
     shape = np.broadcast_shapes(a.shape, b.shape)
     n = shape[-1]
     if n > BLOCK:  # products and their fold block by block: one pass over a and b, the rest in cache

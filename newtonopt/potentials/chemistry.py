@@ -25,14 +25,16 @@ class MullerBrown(LibraryPotential):
     with V ≈ −146.70, MB ≈ (0.623, 0.028) with V ≈ −108.17 and MC ≈ (−0.050, 0.467) with V ≈ −80.77,
     joined by two saddle points (``saddles``), all refined to machine precision at construction.
 
-    Evaluation is written per coordinate column with in-place ufuncs (one exponential per term),
-    the layout an ensemble in Fortran order makes contiguous.
+    Evaluation is the formula as written, term by term, for one particle or an ensemble (whose
+    coordinate columns are contiguous in the Fortran order simulate keeps).
 
     References
     ----------
     Müller, K. & Brown, L. D. (1979). Location of saddle points and minimum energy paths by a
     constrained simplex optimization procedure. Theor. Chim. Acta 53, 75-93.
     """
+
+    particlewise = True  # each particle's V from its own coordinates (chunked evaluation)
 
     _MINIMA = ((-0.558, 1.442), (0.623, 0.028), (-0.050, 0.467))
     # Far out (|x| ≳ 1e154) an exponent a·dx² + b·dx·dy + c·dy² can evaluate to inf − inf; the three wells'
@@ -42,7 +44,6 @@ class MullerBrown(LibraryPotential):
 
     def __init__(self):
         self.dim = 2
-        self._scratch: dict = {}
         minima = [newton_stationary(self._grad1, self._hessian, p) for p in self._MINIMA]
         self.saddles = [(s, float(self._value(s))) for s in
                         (newton_stationary(self._grad1, self._hessian, p) for p in self._SADDLES)]
@@ -54,74 +55,23 @@ class MullerBrown(LibraryPotential):
         self._value_and_gradient(x, out)
         return out
 
-    def _buffers(self, shape, dtype):
-        key = (shape, np.dtype(dtype))
-        bufs = self._scratch.get(key)
-        if bufs is None:
-            if len(self._scratch) > 8:  # do not hoard memory across many shapes
-                self._scratch.clear()
-            bufs = self._scratch[key] = tuple(np.empty(shape, dtype=dtype) for _ in range(6))
-        return bufs
-
     def _value_and_gradient(self, x, out):
+        # The four terms as written, for one particle or a whole ensemble alike (one formula, so a particle
+        # gets the same bits alone or in any ensemble); e·(∂ of the exponent) is each term's gradient.
         x0, x1 = x[..., 0], x[..., 1]
-        gx, gy = out[..., 0], out[..., 1]
-        if x.ndim == 1:  # one particle: plain floats are fastest
-            v = fx = fy = 0.0
-            for A, a, b, c, X, Y in zip(_MB_A, _MB_a, _MB_b, _MB_c, _MB_X, _MB_Y):
-                dx, dy = float(x0) - X, float(x1) - Y
-                e = A * np.exp(a * dx * dx + b * dx * dy + c * dy * dy)
-                v += e
-                fx += e * (2.0 * a * dx + b * dy)
-                fy += e * (b * dx + 2.0 * c * dy)
-            out[0], out[1] = fx, fy
-            return np.float64(v)
-        dx, dy, e, t1, t2, value = self._buffers(x.shape[:-1], x.dtype)
-        for k, (A, a, b, c, X, Y) in enumerate(zip(_MB_A, _MB_a, _MB_b, _MB_c, _MB_X, _MB_Y)):
-            np.subtract(x0, X, out=dx)
-            np.subtract(x1, Y, out=dy)
-            np.multiply(dx, a, out=t1)
-            if b:
-                np.multiply(dy, b, out=t2)
-                np.add(t1, t2, out=t1)
-            np.multiply(t1, dx, out=e)  # a·dx² + b·dx·dy
-            np.multiply(dy, c, out=t2)
-            np.multiply(t2, dy, out=t2)
-            np.add(e, t2, out=e)
-            np.exp(e, out=e)
-            np.multiply(e, A, out=e)
-            if k == 0:
-                np.copyto(value, e)
-            else:
-                np.add(value, e, out=value)
-            # ∂x: e·(2a·dx + b·dy); ∂y: e·(b·dx + 2c·dy)
-            np.multiply(dx, 2.0 * a, out=t1)
-            if b:
-                np.multiply(dy, b, out=t2)
-                np.add(t1, t2, out=t1)
-            if k == 0:
-                np.multiply(t1, e, out=gx)
-            else:
-                np.multiply(t1, e, out=t1)
-                np.add(gx, t1, out=gx)
-            np.multiply(dy, 2.0 * c, out=t1)
-            if b:
-                np.multiply(dx, b, out=t2)
-                np.add(t1, t2, out=t1)
-            if k == 0:
-                np.multiply(t1, e, out=gy)
-            else:
-                np.multiply(t1, e, out=t1)
-                np.add(gy, t1, out=gy)
-        return value  # an internal buffer: the public methods copy it, the run loop need not
-
-    def _value(self, x):
-        x0, x1 = x[..., 0], x[..., 1]
-        v = 0.0
+        value = gx = gy = 0.0
         for A, a, b, c, X, Y in zip(_MB_A, _MB_a, _MB_b, _MB_c, _MB_X, _MB_Y):
             dx, dy = x0 - X, x1 - Y
-            v = v + A * np.exp(a * dx * dx + b * dx * dy + c * dy * dy)
-        return np.asarray(v, dtype=x.dtype)
+            e = A * np.exp(a * dx * dx + b * dx * dy + c * dy * dy)
+            value = value + e
+            gx = gx + e * (2.0 * a * dx + b * dy)
+            gy = gy + e * (b * dx + 2.0 * c * dy)
+        out[..., 0] = gx
+        out[..., 1] = gy
+        return value
+
+    def _value(self, x):
+        return np.asarray(self._value_and_gradient(x, np.empty_like(x)), dtype=x.dtype)
 
     def _hessian(self, x):
         x0, x1 = x[..., 0], x[..., 1]
@@ -159,6 +109,8 @@ class LennardJones(LibraryPotential):
     Global optimization by basin-hopping and the lowest energy structures of Lennard-Jones clusters
     containing up to 110 atoms. J. Phys. Chem. A 101, 5111-5116.
     """
+
+    particlewise = True  # each particle's V from its own coordinates (chunked evaluation)
 
     # r⁻¹² − r⁻⁶ is inf − inf when two atoms coincide (r² rounds to 0), where V is +inf.
     _nan_value_is_infinite = True

@@ -28,6 +28,8 @@ class Rosenbrock(LibraryPotential):
     function. The Computer Journal 3(3), 175-184.
     """
 
+    particlewise = True  # each particle's V from its own coordinates (chunked evaluation)
+
     def __init__(self, dim: int = 2, a: float = 1.0, b: float = 100.0):
         dim = as_int("dim", dim, low=2)
         self.a, self.b = float(a), positive("b", b)
@@ -91,6 +93,8 @@ class Himmelblau(LibraryPotential):
     Himmelblau, D. M. (1972). Applied Nonlinear Programming. McGraw-Hill.
     """
 
+    particlewise = True  # each particle's V from its own coordinates (chunked evaluation)
+
     _STARTS = ((3.0, 2.0), (-2.805118, 3.131312), (-3.779310, -3.283186), (3.584428, -1.848126))
 
     def __init__(self):
@@ -135,6 +139,8 @@ class Beale(LibraryPotential):
     Beale, E. M. L. (1958). On an iterative method for finding a local minimum of a function of
     more than one variable. Tech. Rep. 25, Statistical Techniques Research Group, Princeton.
     """
+
+    particlewise = True  # each particle's V from its own coordinates (chunked evaluation)
 
     _C = (1.5, 2.25, 2.625)
 
@@ -188,6 +194,8 @@ class Rastrigin(LibraryPotential):
     ----------
     Rastrigin, L. A. (1974). Systems of extremal control. Nauka, Moscow.
     """
+
+    particlewise = True  # each particle's V from its own coordinates (chunked evaluation)
 
     def __init__(self, dim: int = 2, A: float = 10.0):
         dim = as_int("dim", dim, low=1)

@@ -32,6 +32,8 @@ class Quadratic(LibraryPotential):
     ``curvature_bounds()`` (λ_min, λ_max) fixes every stability limit.
     """
 
+    particlewise = True  # each particle's V from its own coordinates (chunked evaluation)
+
     def __init__(self, A, b=None, c: float = 0.0, *, name: str | None = None, bounds=None):
         A = np.asarray(A, dtype=np.float64)
         if A.ndim not in (1, 2) or A.size == 0 or (A.ndim == 2 and A.shape[0] != A.shape[1]):

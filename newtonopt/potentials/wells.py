@@ -33,6 +33,8 @@ class DoubleWell(LibraryPotential):
     reactions. Physica 7, 284-304.
     """
 
+    particlewise = True  # each particle's V from its own coordinates (chunked evaluation)
+
     def __init__(self, barrier: float = 1.0, tilt: float = 0.25, stiffness: float = 1.0):
         self.barrier = positive("barrier", barrier)
         self.tilt = nonnegative("tilt", tilt)

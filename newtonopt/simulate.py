@@ -166,7 +166,9 @@ def simulate(potential: Potential, integrator: Integrator, x0, n_steps: int = 10
             if resumed_from.potential_state is not None and hasattr(potential, "set_state"):
                 potential.set_state(resumed_from.potential_state)
         first = state.step
-        recorder_type = ParticleRecorder if state.x.ndim == 1 else Recorder  # x is C-contiguous (prepare_start)
+        # A compiled run writes its rows straight into a Recorder's block; numpy's lone particle packs each
+        # row into a ParticleRecorder's bytes (cheaper than numpy item assignments).
+        recorder_type = ParticleRecorder if state.x.ndim == 1 and compiled is None else Recorder
         recorder = recorder_type(record, every, integrator, state, n_steps, sink)
         watch = Watch(state, gtol, energy_bounded=integrator.energy_bounded)
         recorder.record(state)
@@ -203,8 +205,11 @@ def simulate(potential: Potential, integrator: Integrator, x0, n_steps: int = 10
                     steps = run.block_steps(k, last, every, per_step=callback is not None)
                     if sharpness is not None:  # end the block at the next measurement
                         steps = min(steps, sharpness.every - k % sharpness.every)
-                    k, next_record, finished = run.advance(k, steps, every, next_record)
-                    if run.rows:
+                    out = recorder.free_rows() if run.writes_in_place and next_record >= 0 else None
+                    k, next_record, finished = run.advance(k, steps, every, next_record, out)
+                    if out is not None:
+                        recorder.commit(run.rows)
+                    elif run.rows:
                         recorder.record_rows(run.rows_block(), run.rows)
                     if k >= report_at:
                         report_at = first + bar.report(k - first)

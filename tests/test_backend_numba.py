@@ -207,6 +207,21 @@ def test_streaming_and_resume(tmp_path):
     assert np.array_equal(no.Trajectory.load(tmp_path / "a").x, first.x)
 
 
+@pytest.mark.parametrize("n,workers", [(None, 1), (20_000, 1), (20_000, 2)])
+def test_rows_written_in_place_stream_block_by_block(tmp_path, n, workers):
+    """The kernel writes its rows into the recorder's block; with record_to the block (16 rows here: about
+    4 MiB of 20 000 particles' rows) is streamed and reused several times, for a lone particle too."""
+    V = Quadratic([1.0, 4.0])
+    x0 = _start(V, [1.0, -1.0], n)
+    steps = 16 * 2**14 + 5 if n is None else 57  # a lone particle's rows are small: many of them fill a block
+    method = no.HeavyBall(0.02, 0.8)
+    memory = no.simulate(V, method, x0, n_steps=steps, record="scalars", backend="numpy")
+    streamed = no.simulate(V, method, x0, n_steps=steps, record="scalars", backend="numba", workers=workers,
+                           record_to=tmp_path / "run")
+    assert_same_run(memory, streamed)
+    assert_same_run(memory, no.Trajectory.load(tmp_path / "run"))
+
+
 def test_callback_sees_every_step_and_can_stop():
     V = Beale()
     seen = {"numpy": [], "numba": []}

@@ -96,6 +96,28 @@ def test_a_full_disk_ends_the_run_resumably_and_keeps_every_record(monkeypatch, 
     assert_same(no.Trajectory.join(part, rest), whole)
 
 
+@pytest.mark.parametrize("x0", [[[1.0, -2.0], [0.5, 0.5], [-1.0, 2.0]], [1.0, -2.0]], ids=["ensemble", "one"])
+def test_a_full_disk_ends_a_compiled_run_resumably_and_keeps_every_record(monkeypatch, tmp_path, x0):
+    """The compiled loop writes its rows straight into the recorder's block: when the disk refuses a
+    block, the rows of the kernel's block in flight are kept too and the run ends after it."""
+    pytest.importorskip("numba")
+    x0 = np.array(x0)
+    whole = no.simulate(V, method(), x0, n_steps=N, record="all")
+    small_blocks(monkeypatch)
+    row = 8 * 6 + 2 * 16 if x0.ndim == 1 else ensemble_row_bytes("all")
+    disk_full_after(monkeypatch, int(2.5 * 16 * row))
+    with pytest.warns(RuntimeWarning, match="No space left on device"):
+        part = no.simulate(V, method(), x0, n_steps=N, record="all", record_to=tmp_path / "run", backend="numba")
+    assert part.status == "failed" and part.resumable and 48 <= part.n_steps < N
+    assert part.n_records == part.n_steps + 1  # every step's row, none lost
+    for name in ("step", "x", "p", "potential_energy", "grad_norm", "dissipated"):
+        np.testing.assert_array_equal(getattr(part, name), getattr(whole, name)[:part.n_records], err_msg=name)
+    assert no.Trajectory.load(tmp_path / "run").n_records == 32
+    monkeypatch.undo()
+    rest = no.simulate(V, method(), part, n_steps=N - part.n_steps, record="all", backend="numba")
+    assert_same(no.Trajectory.join(part, rest), whole)
+
+
 def test_a_disk_that_fills_on_the_last_write_keeps_the_run(monkeypatch, tmp_path):
     x0 = np.ones((3, 2))
     whole = no.simulate(V, method(), x0, n_steps=N)

@@ -352,13 +352,42 @@ class CompiledRun:
         steps = min(last - k, max(1, BLOCK_WORK // (self.n * self.X.shape[0])))
         return max(1, steps)
 
-    def advance(self, k: int, steps: int, every: int, next_record: int) -> tuple:
+    @property
+    def writes_in_place(self) -> bool:
+        """True when the kernel's record rows can be the recorder's own rows (one particle, or particles
+        along one axis: the loop's particle order is the record's); else they are copied over after
+        each block (:meth:`rows_block`)."""
+        return len(self.particles) <= 1
+
+    def _rows_into(self, out: dict) -> int:
+        """Make the recorder's free rows ``out`` (:meth:`Recorder.free_rows`) the kernel's row arrays, as
+        views in the kernel's layout (the same compiled signature); returns how many rows they hold."""
+        cap, n, dim = out["step"].shape[0], self.n, self.X.shape[0]
+
+        def rows(a, shape):
+            return np.reshape(a, shape, copy=False)  # a view, or an error: never a silent copy
+
+        self.RSTEP = out["step"]
+        self.RT = rows(out["t"], (cap, self.T.shape[0]))
+        self.RV, self.RK, self.RD, self.RG = (rows(out[name], (cap, n)) for name in ("V", "K", "D", "g"))
+        self.RX = rows(out["x"], (cap, n, dim)) if self.record_x else np.empty((0, n, dim))
+        self.RP = rows(out["p"], (cap, n, dim)) if self.record_p else np.empty((0, n, dim))
+        self.rows_cap = 0  # the next block without ``out`` makes buffers of its own again
+        return cap
+
+    def advance(self, k: int, steps: int, every: int, next_record: int, out: dict | None = None) -> tuple:
         """Run ``steps`` steps after step ``k`` (fewer if every particle ends or the rows fill up).
 
-        Returns ``(new step, next_record, every particle ended)``; the State is current.
+        ``out``: the recorder's free rows, written in place (when :attr:`writes_in_place`); else the
+        rows go to buffers of this run's, read with :meth:`rows_block`. Returns ``(new step,
+        next_record, every particle ended)``; the State is current.
         """
-        rows = 0 if next_record < 0 else min(BLOCK_ROWS, (k + steps) // every - k // every)
-        self._buffers(max(rows, 1))
+        rows = 0 if next_record < 0 else (k + steps) // every - k // every
+        if out is not None and rows > 0:
+            rows = min(rows, BLOCK_ROWS if self.workers > 1 else rows, self._rows_into(out))
+        else:
+            rows = min(rows, BLOCK_ROWS)
+            self._buffers(max(rows, 1))
         before = (self.CONV >= 0) | (self.DIV >= 0)
         if self.workers > 1:
             taken, self.rows, next_record, n_done = self._advance_chunks(k, steps, every, next_record, rows)

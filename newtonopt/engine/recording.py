@@ -8,6 +8,7 @@ The record's fields, their names and dtypes are :data:`newtonopt._io.SINK_FIELDS
 from __future__ import annotations
 
 import math
+import os
 import struct
 
 import numpy as np
@@ -26,6 +27,21 @@ def _row_bytes(fields: dict) -> int:
 def _block_rows(fields: dict, max_rows: int) -> int:
     """Rows per streamed block of records: about 4 MiB, at least 16, at most what the run can make."""
     return block_rows(_row_bytes(fields), max_rows)
+
+
+def _physical_memory() -> int:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # not a POSIX system: assume little
+        return 1 << 30
+
+
+def _memory_rows(max_rows: int, row_bytes: int) -> int:
+    """Rows of an in-memory block: all the run can make if they fit in an eighth of the memory, else 64 MiB's."""
+    row_bytes = max(row_bytes, 1)
+    if max_rows * row_bytes <= _physical_memory() // 8:
+        return max_rows
+    return int(min(max_rows, max(16, (64 << 20) // row_bytes)))
 
 
 class RecordWriteError(Exception):
@@ -53,12 +69,15 @@ def record_fields(integrator: Integrator, state: State, mode: str) -> dict:
 
 
 class Recorder:
-    """Collects the records of an ensemble according to the recording policy, into one preallocated block.
+    """Collects the records of an ensemble (or of a compiled run) according to the recording policy, into
+    one preallocated block.
 
-    Without a sink the block is the record itself: it starts at up to 64 MiB (or the rows the
-    run can make) and grows in place (``ndarray.resize``, a realloc) when full, and is trimmed
-    in place at the end, so the peak memory is the record's size, not twice it as when blocks
-    were concatenated. With a sink the block holds about 4 MiB and is streamed and reused.
+    Without a sink the block is the record itself: it is made for every row the run can make
+    when they fit in an eighth of the machine's memory (``np.empty`` reserves address space; the
+    pages are used as rows are written), else for 64 MiB of rows, growing in place
+    (``ndarray.resize``, a realloc that also zeroes the new rows) when full. It is trimmed in
+    place at the end, so the peak memory is the record's size, not twice it as when blocks were
+    concatenated. With a sink the block holds about 4 MiB and is streamed and reused.
     """
 
     def __init__(self, mode: str, every: int, integrator: Integrator, state: State, n_steps: int,
@@ -67,7 +86,7 @@ class Recorder:
         self.fields = record_fields(integrator, state, mode)
         self.max_rows = 2 if mode == "final" else n_steps // every + 2
         self.capacity = (_block_rows(self.fields, self.max_rows) if sink is not None else
-                         int(min(self.max_rows, max(16, (64 << 20) // max(_row_bytes(self.fields), 1)))))
+                         _memory_rows(self.max_rows, _row_bytes(self.fields)))
         self.block = {name: np.empty((self.capacity,) + shp, dtype=dt) for name, (shp, dt) in self.fields.items()}
         self.filled = 0  # rows used in the block
         self.failed: RecordSink | None = None  # the sink, once the disk refused a block
@@ -115,6 +134,23 @@ class Recorder:
             self._unreported = False
             raise RecordWriteError
 
+    def free_rows(self) -> dict:
+        """Views of the block's unused rows (at least one), for a compiled block to write its rows into
+        directly, followed by :meth:`commit`. The block is streamed, or grown, first when it is full;
+        the views are valid until the next call that adds rows."""
+        if self.filled == self.capacity:
+            self._make_room()
+        return {name: a[self.filled:] for name, a in self.block.items()}
+
+    def commit(self, n: int) -> None:
+        """Count ``n`` rows written into :meth:`free_rows`' views as recorded."""
+        self.filled += n
+        if n:
+            self.last_step = int(self.block["step"][self.filled - 1])
+        if self._unreported:
+            self._unreported = False
+            raise RecordWriteError
+
     def record(self, state: State) -> None:
         i = self._row()
         block = self.block
@@ -123,7 +159,7 @@ class Recorder:
         block["V"][i] = state.value
         block["K"][i] = 0.0 if self.first_order else state.kinetic
         block["D"][i] = state.dissipated
-        np.sqrt(state.grad_sq(), out=block["g"][i])
+        block["g"][i] = np.sqrt(state.grad_sq())  # (one particle's row is a scalar, not a view)
         if "x" in block:
             block["x"][i] = state.x
             if "p" in block:

@@ -384,7 +384,7 @@ class CompiledRun:
         """
         rows = 0 if next_record < 0 else (k + steps) // every - k // every
         if out is not None and rows > 0:
-            rows = min(rows, BLOCK_ROWS if self.workers > 1 else rows, self._rows_into(out))
+            rows = min(rows, self._rows_into(out))
         else:
             rows = min(rows, BLOCK_ROWS)
             self._buffers(max(rows, 1))
@@ -396,7 +396,7 @@ class CompiledRun:
                 self.rule, self.pot, self.X, self.G, self.P, self.Q, self.R, self.S, self.V, self.K,
                 self.D, self.GSQ, self.T, self.DT, self.LO, self.HI, self.gtol2, self.CONV, self.DIV,
                 self.SNAPX, self.SNAPV, self.SNAPG, k, steps, every, next_record, self.RSTEP[:max(rows, 0)], self.RT,
-                self.RV, self.RK, self.RD, self.RG, self.RX, self.RP, self.SCR, self.n)
+                self.RV, self.RK, self.RD, self.RG, self.RX, self.RP, 0, 0, self.SCR, self.n)
         k += taken
         self._sync(k, taken, before)
         return k, next_record, n_done == self.n
@@ -513,7 +513,7 @@ class _Chunk:
     """Particles lo..hi−1 of a :class:`CompiledRun`, in arrays of their own, for one thread's kernel calls."""
 
     def __init__(self, run: CompiledRun, w: int, lo: int, hi: int, rows: int):
-        n, m, dim = run.n, hi - lo, run.X.shape[0]
+        n, m = run.n, hi - lo
         self.owner, self.lo, self.hi, self.m = run, lo, hi, m
 
         def cut(a):
@@ -523,12 +523,12 @@ class _Chunk:
                                 for v in run.rule))
         # A shared clock: each chunk advances a copy of its own (all equal at the end; the first one is kept).
         self.T = cut(run.T) if run.per_particle_clock else run.T.copy()
-        cap = max(rows, 1)
-        self.RSTEP = run.RSTEP[:max(rows, 0)] if w == 0 else np.empty(max(rows, 0), dtype=np.int64)
-        self.RT = np.empty((cap, self.T.shape[0]))
-        self.R4 = [np.empty((cap, m)) for _ in range(4)]
-        self.RX = np.empty((cap if run.record_x else 0, m, dim))
-        self.RP = np.empty((cap if run.record_p else 0, m, dim))
+        # The record rows: each chunk writes its own columns (from lo) of the run's rows (the recorder's
+        # own, when they are written in place); the step numbers and a shared clock, the first chunk only.
+        first = w == 0
+        self.RSTEP = run.RSTEP[:max(rows, 0)] if first else np.empty(max(rows, 0), dtype=np.int64)
+        self.RT = run.RT if first or run.per_particle_clock else np.empty((max(rows, 1), 1))
+        self.t0 = lo if run.per_particle_clock else 0
         self.arrays = [cut(a) for a in (run.X, run.G, run.P, run.Q, run.R, run.S, run.SNAPX)]
         X, G, P, Q, R, S, SNAPX = self.arrays
         self.head = (rule, run.pot, X, G, P, Q, R, S, cut(run.V), cut(run.K), cut(run.D), cut(run.GSQ), self.T,
@@ -538,10 +538,10 @@ class _Chunk:
         self.rows, self.next_record, self.n_done, self.every = 0, -1, 0, 1
 
     def _call(self, k: int, steps: int, next_record: int, n_stop: int) -> tuple:
-        r = self.rows
-        RV, RK, RD, RG = (a[r:] for a in self.R4)
-        return L.run_block(*self.head, k, steps, self.every, next_record, self.RSTEP[r:], self.RT[r:], RV, RK, RD,
-                           RG, self.RX[r:], self.RP[r:], self.scr, n_stop)
+        r, run = self.rows, self.owner
+        return L.run_block(*self.head, k, steps, self.every, next_record, self.RSTEP[r:], self.RT[r:], run.RV[r:],
+                           run.RK[r:], run.RD[r:], run.RG[r:], run.RX[r:], run.RP[r:], self.lo, self.t0, self.scr,
+                           n_stop)
 
     def run(self, k: int, steps: int, every: int, next_record: int) -> tuple:
         self.every = every
@@ -557,22 +557,13 @@ class _Chunk:
         self.rows += rows
 
     def write_back(self) -> None:
-        """The chunk's columns, clock and record rows into the run's arrays."""
-        run, lo, hi, r = self.owner, self.lo, self.hi, self.rows
+        """The chunk's columns and a shared clock into the run's arrays (its record rows are there already)."""
+        run, lo, hi = self.owner, self.lo, self.hi
         for mine, theirs in zip(self.arrays, (run.X, run.G, run.P, run.Q, run.R, run.S, run.SNAPX)):
             if theirs.ndim == 2 and theirs.shape[1] == run.n:
                 theirs[:, lo:hi] = mine
-        if run.per_particle_clock:
-            run.RT[:r, lo:hi] = self.RT[:r]
-        elif lo == 0:
+        if not run.per_particle_clock and lo == 0:
             run.T[:] = self.T
-            run.RT[:r] = self.RT[:r]
-        for mine, theirs in zip(self.R4, (run.RV, run.RK, run.RD, run.RG)):
-            theirs[:r, lo:hi] = mine[:r]
-        if run.record_x:
-            run.RX[:r, lo:hi] = self.RX[:r]
-        if run.record_p:
-            run.RP[:r, lo:hi] = self.RP[:r]
 
 
 def _pair(integrator, potential) -> tuple:

@@ -1396,8 +1396,9 @@ def _quad_diag_step(c, pot, x, g, p, K, D, GSQ, i, scr):
 # ---------------------------------------------------------------------------------------------- the loop
 @numba.njit(inline='always', **_JIT)
 def _watch_and_record(c, k, i, X, P, V, K, D, GSQ, LO, HI, gtol2, CONV, DIV, SNAPX, SNAPV, SNAPG,
-                      row, RV, RK, RD, RG, RX, RP):
-    """Per-particle stopping test after step k (its first event only), then the record row if any.
+                      row, RV, RK, RD, RG, RX, RP, ri):
+    """Per-particle stopping test after step k (its first event only), then the record row if any, at
+    column ``ri`` of the record arrays.
 
     Returns 1 when the particle has ended (now or before). Divergence is tested first, as in numpy's
     ``_Watch.check``: V non-finite or outside [lo, hi].
@@ -1420,31 +1421,32 @@ def _watch_and_record(c, k, i, X, P, V, K, D, GSQ, LO, HI, gtol2, CONV, DIV, SNA
                 SNAPV[i] = v
                 SNAPG[i] = math.sqrt(GSQ[i])
     if row >= 0:
-        RV[row, i] = V[i]
-        RK[row, i] = 0.0 if _first_order(c) else K[i]
-        RD[row, i] = D[i]
-        RG[row, i] = math.sqrt(GSQ[i])
+        RV[row, ri] = V[i]
+        RK[row, ri] = 0.0 if _first_order(c) else K[i]
+        RD[row, ri] = D[i]
+        RG[row, ri] = math.sqrt(GSQ[i])
         if RX.shape[0] > 0:
             for d in range(X.shape[0]):
-                RX[row, i, d] = X[d, i]
+                RX[row, ri, d] = X[d, i]
         if RP.shape[0] > 0:
             for d in range(X.shape[0]):
-                RP[row, i, d] = _recorded_p(c, P, d, i)
+                RP[row, ri, d] = _recorded_p(c, P, d, i)
     return 1 if ended else 0
 
 
 @numba.njit(inline='always', **_JIT)
-def _tick(T, DT, RT, row):
-    """Advance the clocks by one step (t ← t + dt), recording them in row ``row`` if it is one."""
+def _tick(T, DT, RT, row, t0):
+    """Advance the clocks by one step (t ← t + dt), recording them in row ``row`` if it is one (from column
+    ``t0`` on)."""
     for j in range(T.shape[0]):
         T[j] = T[j] + DT[j]
         if row >= 0:
-            RT[row, j] = T[j]
+            RT[row, t0 + j] = T[j]
 
 
 @numba.njit(**_JIT)
 def run_block(c, pot, X, G, P, Q, R, S, V, K, D, GSQ, T, DT, LO, HI, gtol2, CONV, DIV, SNAPX, SNAPV, SNAPG, k0,
-              n_steps, every, next_record, RSTEP, RT, RV, RK, RD, RG, RX, RP, SCR, n_stop):
+              n_steps, every, next_record, RSTEP, RT, RV, RK, RD, RG, RX, RP, r0, t0, SCR, n_stop):
     """Take up to ``n_steps`` steps after step ``k0``, all particles, recording and watching as simulate does.
 
     ``c`` is the method's rule tuple, ``pot`` the potential's parameter tuple: one compiled kernel per pair
@@ -1452,8 +1454,10 @@ def run_block(c, pot, X, G, P, Q, R, S, V, K, D, GSQ, T, DT, LO, HI, gtol2, CONV
     record row (next_record advances by ``every``; ``next_record < 0`` records nothing). The block ends
     early after the step at which ``n_stop`` particles have ended (``n``: all of them; more: never, for a
     chunk of an ensemble that keeps pace with the others), or when the row buffers (RSTEP's length) are
-    full. Returns (steps taken, rows written, next_record, particles ended). One thread: several threads
-    each run it on their own chunk of particles (newtonopt.backends.numba_backend.CompiledRun).
+    full. Particle i's record goes to column r0 + i of RV, RK, RD, RG, RX, RP, and its clock's to column
+    t0 + i of RT (0 for a shared clock). Returns (steps taken, rows written, next_record, particles
+    ended). One thread: several threads each run it on their own chunk of particles, each writing its own
+    columns of the same record rows (newtonopt.backends.numba_backend.CompiledRun).
     """
     n = X.shape[1]
     rows = 0
@@ -1470,8 +1474,8 @@ def run_block(c, pot, X, G, P, Q, R, S, V, K, D, GSQ, T, DT, LO, HI, gtol2, CONV
         for i in range(n):
             _step(c, pot, X, G, P, Q, R, S, DT, V, K, D, GSQ, i, scr)
             n_done += _watch_and_record(c, k, i, X, P, V, K, D, GSQ, LO, HI, gtol2, CONV, DIV, SNAPX, SNAPV,
-                                        SNAPG, row, RV, RK, RD, RG, RX, RP)
-        _tick(T, DT, RT, row)
+                                        SNAPG, row, RV, RK, RD, RG, RX, RP, r0 + i)
+        _tick(T, DT, RT, row, t0)
         if row >= 0:
             rows += 1
             next_record += every

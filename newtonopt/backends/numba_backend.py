@@ -229,6 +229,8 @@ def _keys(state, particles: tuple) -> np.ndarray:
 
 def _per_particle(value, particles: tuple) -> np.ndarray:
     """A coefficient (scalar, per-particle, or per-particle with a trailing axis) as a flat float64 array."""
+    if not particles and isinstance(value, float):  # one particle's float coefficient: the common case, quickly
+        return np.array([value])
     a = np.asarray(value, dtype=np.float64)
     if a.ndim == len(particles) + 1:
         a = a[..., 0]
@@ -330,6 +332,8 @@ class CompiledRun:
         return view
 
     def _scalars(self, value) -> np.ndarray:
+        if self.single:
+            return np.array([float(value)])
         return np.array(np.broadcast_to(np.asarray(value, dtype=np.float64), self.particles).reshape(-1, order="F"),
                         copy=True)
 

@@ -475,6 +475,8 @@ def evaluate(pot, X, G, i, scr):
 def _quadratic_tail(pot, X, G, i, scr):
     # Numpy: out = A·x (x·A when dense, each sum folded), V = ½·fold(x·out), V += fold(x·b), out += b, V + c if c.
     dim = X.shape[0]
+    if dim == 2:  # the plane's sums written out (fold's order: s₀ + s₁), without fold's call
+        return _quadratic_tail_2d(pot, X, G, i)
     for k in range(dim):
         scr[k] = X[k, i] * G[k, i]
     value = 0.5 * fold(scr, dim)
@@ -484,6 +486,20 @@ def _quadratic_tail(pot, X, G, i, scr):
         value += fold(scr, dim)
         for k in range(dim):
             G[k, i] = G[k, i] + pot.b[k]
+    if pot.c != 0.0:
+        return value + pot.c
+    return value
+
+
+@numba.njit(inline='always', **_JIT)
+def _quadratic_tail_2d(pot, X, G, i):
+    x0 = X[0, i]
+    x1 = X[1, i]
+    value = 0.5 * (x0 * G[0, i] + x1 * G[1, i])
+    if pot.has_b:
+        value += x0 * pot.b[0] + x1 * pot.b[1]
+        G[0, i] = G[0, i] + pot.b[0]
+        G[1, i] = G[1, i] + pot.b[1]
     if pot.c != 0.0:
         return value + pot.c
     return value
@@ -628,6 +644,8 @@ _dispatch(evaluate, {QuadraticDiag: _quadratic_diag, QuadraticDiagOnePass: _quad
 def _square_fold(Y, i, scr):
     """fold(y²) over the coordinates of particle ``i``: |∇V|², |v|², |p|² as the numpy ledger sums them."""
     dim = Y.shape[0]
+    if dim == 2:  # fold's order for two terms, without its call (every step of every 2-D run makes this sum)
+        return Y[0, i] * Y[0, i] + Y[1, i] * Y[1, i]
     for k in range(dim):
         scr[k] = Y[k, i] * Y[k, i]
     return fold(scr, dim)

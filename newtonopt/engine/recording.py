@@ -21,7 +21,7 @@ RECORD_MODES = ("all", "scalars", "final")
 
 
 def _row_bytes(fields: dict) -> int:
-    return sum(8 * int(np.prod(shp)) for shp, _ in fields.values())
+    return sum(8 * math.prod(shp) for shp, _ in fields.values())
 
 
 def _block_rows(fields: dict, max_rows: int) -> int:

@@ -298,8 +298,9 @@ def test_auto_compiles_only_when_the_run_repays_it(monkeypatch):
 
 
 def test_auto_leaves_ensembles_and_large_problems_to_numpy(monkeypatch):
-    """Measured (benchmarks/bench_backends.py): the compiled loop is slower than numpy beyond a small
-    particle, so auto keeps numpy there even when the kernel is ready."""
+    """Measured (benchmarks/bench_backends.py, backends.AUTO_MAX_COORDINATES): beyond a small particle the
+    compiled loop is not faster than numpy throughout (a formula with exp over 10⁴ particles is slower),
+    so auto keeps numpy there even when the kernel is ready."""
     monkeypatch.setattr(numba_backend, "kernel_compiled", lambda *pair: True)
     gd = no.GradientDescent(0.1)
     small, large = Quadratic([1.0, 2.0]), Quadratic(np.linspace(1.0, 2.0, 100))

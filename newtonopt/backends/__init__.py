@@ -23,12 +23,12 @@ INSTALL = "pip install 'newtonopt[fast]'"
 COLD_COMPILE_SECONDS = 10.0
 WARM_LOAD_SECONDS = 1.0
 #: ``auto`` picks the compiled loop only for runs this small (coordinates of all particles). Measured by
-#: ``python benchmarks/bench_backends.py``: ~9x faster than a bare numpy loop for one 2-D particle. The old
-#: fixed cost per particle-step (0.5–1 µs, NRT reference counting) is gone, but beyond this size the gain
-#: is uneven (whole simulate calls against backend="numpy", one thread, heavy ball): 0.13x for 100
-#: Rosenbrock-10 particles, 0.55x for one 10⁷-dim quadratic, yet 0.86x for 10⁵ Müller–Brown particles and
-#: 1.11x for 5000 2-D quadratic particles, where recording every particle every step dominates. Kept at 64
-#: until the ensemble path is faster throughout.
+#: ``python benchmarks/bench_backends.py``: ~20x faster than a bare numpy loop for one 2-D particle. Beyond
+#: this size (whole simulate calls against backend="numpy", one thread, since the rows are written in
+#: place): 0.04x for one 1000-dim quadratic, 0.09x for 100 Rosenbrock-10 particles, 0.46x for 5000 2-D
+#: quadratic particles recording everything, 0.54x for 10⁴ Müller–Brown particles, yet 1.24x for 10⁴
+#: particles of a formula with exp under Adam (the formula's tape and the C library's exp against numpy's
+#: SIMD loops). Kept at 64 until the ensemble path is faster throughout.
 AUTO_MAX_COORDINATES = 64
 
 

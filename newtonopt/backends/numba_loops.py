@@ -476,30 +476,20 @@ def _quadratic_tail(pot, X, G, i, scr):
     # Numpy: out = A·x (x·A when dense, each sum folded), V = ½·fold(x·out), V += fold(x·b), out += b, V + c if c.
     dim = X.shape[0]
     if dim == 2:  # the plane's sums written out (fold's order: s₀ + s₁), without fold's call
-        return _quadratic_tail_2d(pot, X, G, i)
-    for k in range(dim):
-        scr[k] = X[k, i] * G[k, i]
-    value = 0.5 * fold(scr, dim)
-    if pot.has_b:
+        value = 0.5 * (X[0, i] * G[0, i] + X[1, i] * G[1, i])
+    else:
         for k in range(dim):
-            scr[k] = X[k, i] * pot.b[k]
-        value += fold(scr, dim)
+            scr[k] = X[k, i] * G[k, i]
+        value = 0.5 * fold(scr, dim)
+    if pot.has_b:
+        if dim == 2:
+            value += X[0, i] * pot.b[0] + X[1, i] * pot.b[1]
+        else:
+            for k in range(dim):
+                scr[k] = X[k, i] * pot.b[k]
+            value += fold(scr, dim)
         for k in range(dim):
             G[k, i] = G[k, i] + pot.b[k]
-    if pot.c != 0.0:
-        return value + pot.c
-    return value
-
-
-@numba.njit(inline='always', **_JIT)
-def _quadratic_tail_2d(pot, X, G, i):
-    x0 = X[0, i]
-    x1 = X[1, i]
-    value = 0.5 * (x0 * G[0, i] + x1 * G[1, i])
-    if pot.has_b:
-        value += x0 * pot.b[0] + x1 * pot.b[1]
-        G[0, i] = G[0, i] + pot.b[0]
-        G[1, i] = G[1, i] + pot.b[1]
     if pot.c != 0.0:
         return value + pot.c
     return value

@@ -122,12 +122,15 @@ def test_compiled_run_equals_numpy_bitwise(method, potential, n, workers):
 @pytest.mark.parametrize("make", [lambda d: Quadratic(np.linspace(1.0, 8.0, d), b=np.linspace(-1, 1, d), c=0.5),
                                   lambda d: Quadratic(np.linspace(1.0, 8.0, d)),
                                   lambda d: Rosenbrock(d)], ids=["quadratic-diag-b-c", "quadratic-diag", "rosenbrock"])
-def test_compiled_run_equals_numpy_beyond_one_fold_block(method, make):
-    """More coordinates than a fold block (2·BLOCK + 3): every sum folded block by block, then over the
-    block sums, as numpy's; the diagonal quadratic also takes its one-pass route."""
+@pytest.mark.parametrize("blocks", ["one", "three"])
+def test_compiled_run_equals_numpy_beyond_one_fold_block(method, make, blocks):
+    """Many coordinates: 2049 (one fold block, odd) and 2·BLOCK + 3 (every sum folded block by block, then
+    over the block sums), as numpy's; the diagonal quadratic also takes its one-pass route (from 1024)."""
+    from newtonopt.backends.numba_loops import ONE_PASS_MIN_DIM
     from newtonopt.core.reductions import BLOCK
 
-    V = make(2 * BLOCK + 3)
+    assert ONE_PASS_MIN_DIM <= 2049 < BLOCK
+    V = make(2049 if blocks == "one" else 2 * BLOCK + 3)
     x0 = np.cos(np.arange(V.dim) * 0.37) * 0.5
     runs = [no.simulate(V, METHODS[method](), x0, n_steps=6, record="all", backend=backend)
             for backend in ("numpy", "numba")]

@@ -10,6 +10,7 @@ machines) OPENBLAS_CORETYPE=SkylakeX, which put other CPUs' kernels on one machi
 
 from __future__ import annotations
 
+import importlib.util
 import json
 
 import numpy as np
@@ -122,6 +123,41 @@ def test_the_fold_is_one_order_for_any_layout(n):
     exact = [math.fsum(A[i] * B[i]) for i in range(6)]
     bound = np.ceil(np.log2(max(n, 2))) * np.finfo(float).eps * np.abs(A * B).sum(axis=1)
     assert np.all(np.abs(np.array(rows) - exact) <= bound + 1e-300)
+
+
+def _documented_order(s: np.ndarray) -> float:
+    """core.reductions' order for a long sum, written as its docstring says: the halving fold of each block
+    of BLOCK consecutive terms, level by level, then the halving fold of the block sums."""
+    from newtonopt.core.reductions import BLOCK
+
+    def halve(t):
+        t = list(t)
+        while len(t) > 1:
+            h = len(t) // 2
+            t = [t[i] + t[i + h] for i in range(h)] + ([t[2 * h]] if len(t) % 2 else [])
+        return t[0]
+
+    return halve([halve(s[lo:lo + BLOCK]) for lo in range(0, len(s), BLOCK)])
+
+
+@pytest.mark.parametrize("blocks", [2.5, 3])
+def test_long_sums_keep_the_documented_order(blocks):
+    """Beyond one block the numpy fold halves whole blocks together after a point (fewer numpy calls) and
+    the compiled fold indexes halves as views: both must still be the documented order, bit for bit."""
+    from newtonopt.core.reductions import BLOCK
+
+    n = int(blocks * BLOCK) + (3 if blocks != 3 else 0)
+    rng = np.random.default_rng(n)
+    a, b = rng.standard_normal((2, n)), rng.standard_normal((2, n))
+    expected = [_documented_order(a[i] * b[i]) for i in range(2)]
+    assert rowdot(a[0], b[0]) == expected[0]
+    assert rowdot(a, b).tolist() == expected
+    assert fold((a * b).copy()).tolist() == expected
+    assert fold(np.asfortranarray(a * b)).tolist() == expected
+    if importlib.util.find_spec("numba") is not None:
+        from newtonopt.backends import numba_loops
+
+        assert numba_loops.fold(a[0] * b[0], n) == expected[0]
 
 
 def test_fold_of_an_empty_axis_is_zero():

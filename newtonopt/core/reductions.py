@@ -40,6 +40,23 @@ def _halve(s: np.ndarray) -> np.ndarray:
     return s[..., 0]
 
 
+#: Whole blocks are folded one by one down to this many terms, then together (one numpy call a level for
+#: all of them, the same additions): a 10⁷-term sum makes about 1,200 numpy calls instead of 2,600.
+_TAIL = 1 << 10
+
+
+def _halve_to_tail(block: np.ndarray, tails: np.ndarray, j: int) -> None:
+    """The halving fold of one whole block (BLOCK terms, destroyed) down to _TAIL terms, into ``tails[..., j, :]``.
+
+    BLOCK is a power of two, so no level has an odd term; the last levels of every block are then made
+    together, as ``_halve(tails)``: the same additions, one numpy call a level for all the blocks."""
+    n = BLOCK
+    while n > _TAIL:
+        n //= 2
+        np.add(block[..., :n], block[..., n:2 * n], out=block[..., :n])
+    tails[..., j, :] = block[..., :_TAIL]
+
+
 def fold(terms: np.ndarray, axis: int = -1) -> np.ndarray:
     """Sum ``terms`` along ``axis`` in the package's order. ``terms`` is used as scratch and destroyed.
 
@@ -65,10 +82,14 @@ def fold(terms: np.ndarray, axis: int = -1) -> np.ndarray:
         return np.zeros(s.shape[:-1], dtype=s.dtype)
     if n <= BLOCK:
         return _halve(s)
-    starts = range(0, n, BLOCK)
-    partial = np.empty(s.shape[:-1] + (len(starts),), dtype=s.dtype)
-    for j, lo in enumerate(starts):
-        partial[..., j] = _halve(s[..., lo:lo + BLOCK])
+    whole, rest = divmod(n, BLOCK)
+    partial = np.empty(s.shape[:-1] + (whole + (rest > 0),), dtype=s.dtype)
+    tails = np.empty(s.shape[:-1] + (whole, _TAIL), dtype=s.dtype)
+    for j in range(whole):
+        _halve_to_tail(s[..., j * BLOCK:(j + 1) * BLOCK], tails, j)
+    partial[..., :whole] = _halve(tails)
+    if rest:
+        partial[..., whole] = _halve(s[..., whole * BLOCK:])
     return _halve(partial)
 
 
@@ -158,11 +179,16 @@ def rowdot(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None, scratch:
     if n > BLOCK:  # products and their fold block by block: one pass over a and b, the rest in cache
         a, b = np.broadcast_to(a, shape), np.broadcast_to(b, shape)
         block = workspace(shape[:-1] + (BLOCK,), np.result_type(a.dtype, b.dtype))
-        starts = range(0, n, BLOCK)
-        partial = np.empty(shape[:-1] + (len(starts),), dtype=block.dtype)
-        for j, lo in enumerate(starts):
-            w = min(BLOCK, n - lo)
-            partial[..., j] = _halve(np.multiply(a[..., lo:lo + w], b[..., lo:lo + w], out=block[..., :w]))
+        whole, rest = divmod(n, BLOCK)
+        partial = np.empty(shape[:-1] + (whole + (rest > 0),), dtype=block.dtype)
+        tails = np.empty(shape[:-1] + (whole, _TAIL), dtype=block.dtype)
+        for j in range(whole):
+            lo = j * BLOCK
+            _halve_to_tail(np.multiply(a[..., lo:lo + BLOCK], b[..., lo:lo + BLOCK], out=block), tails, j)
+        partial[..., :whole] = _halve(tails)
+        if rest:
+            lo = whole * BLOCK
+            partial[..., whole] = _halve(np.multiply(a[..., lo:], b[..., lo:], out=block[..., :rest]))
         result = _halve(partial)
     else:
         if scratch is None:

@@ -60,6 +60,9 @@ from . import numba_noise as _noise
 # `lock decq`; a 2-D quadratic GD particle-step fell from ~450 ns to ~65 ns without them). nogil: an
 # ensemble's chunks of particles run this same kernel on several Python threads at once.
 _JIT = {"cache": True, "error_model": "numpy", "nogil": True, "_nrt": False}
+#: For the rules and evaluators picked by overload: numba compiles each one whole before inlining it (to type
+#: it), so the wrappers that would let Python call it, which nothing does, are left out.
+_JIT_INNER = {**_JIT, "no_cpython_wrapper": True, "no_cfunc_wrapper": True}
 
 # Formula tape opcodes (newtonopt.formula's node ops).
 OPS = ("const", "var", "add", "sub", "mul", "div", "neg", "ipow", "pow", "sign", "exp", "log", "sqrt", "sin",
@@ -303,7 +306,7 @@ def _dispatch(stub, table: dict, default=None, inline: str = "always") -> None:
     ``inline="never"`` a call that LLVM may inline)."""
     def typer(*args):
         return table.get(getattr(args[0], "instance_class", None), default)
-    overload(stub, inline=inline, jit_options=_JIT, strict=False)(typer)
+    overload(stub, inline=inline, jit_options=_JIT_INNER, strict=False)(typer)
 
 
 

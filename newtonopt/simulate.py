@@ -86,7 +86,8 @@ def simulate(potential: Potential, integrator: Integrator, x0, n_steps: int = 10
         refuses anything else (a Python function is not compiled) and
         scheduled hyperparameters with a ValueError. 'auto' uses numba where it
         can and where it is ready or the run is long enough to repay its
-        compile, numpy otherwise, quietly. On potentials built from + − × ÷ √
+        compile (for a potential that calls exp, sin…, only up to 64
+        coordinates in all), numpy otherwise, quietly. On potentials built from + − × ÷ √
         both give the same bits; where exp, sin… enter, numba's are the C
         library's and numpy's its SIMD kernels, which can differ in the last
         bit (measured: tests/test_backend_matrix.py's MEASURED_ULPS).

@@ -22,13 +22,15 @@ INSTALL = "pip install 'newtonopt[fast]'"
 #: under one (``python benchmarks/bench_compile.py``).
 COLD_COMPILE_SECONDS = 10.0
 WARM_LOAD_SECONDS = 1.0
-#: ``auto`` picks the compiled loop only for runs this small (coordinates of all particles). Measured by
-#: ``python benchmarks/bench_backends.py``: ~20x faster than a bare numpy loop for one 2-D particle. Beyond
-#: this size (whole simulate calls against backend="numpy", one thread, since the rows are written in
-#: place): 0.04x for one 1000-dim quadratic, 0.09x for 100 Rosenbrock-10 particles, 0.46x for 5000 2-D
-#: quadratic particles recording everything, 0.54x for 10⁴ Müller–Brown particles, yet 1.24x for 10⁴
-#: particles of a formula with exp under Adam (the formula's tape and the C library's exp against numpy's
-#: SIMD loops). Kept at 64 until the ensemble path is faster throughout.
+#: ``auto`` picks the compiled loop at any size for the library potentials built from + − × ÷ √
+#: (``numba_backend.EXACT``: the same bits as numpy), and for the others only for runs this small
+#: (coordinates of all particles). Measured (whole simulate calls against backend="numpy", one thread,
+#: the rows written in place): for the former 0.04x (one 1000-dim quadratic), 0.05x (LJ38, FIRE), 0.09x
+#: (100 Rosenbrock-10 particles), 0.24x (one 10⁶-dim Rosenbrock), 0.33x (a dense 500-dim quadratic),
+#: 0.36x (10⁴ Beale particles), 0.46x (5000 2-D quadratic particles recording everything), 0.50x (10⁵
+#: double-well Langevin particles), 0.61x (10⁴ Himmelblau particles, Adam); for the others 0.54x for 10⁴
+#: Müller–Brown particles but 1.24x for 10⁴ particles of a formula with exp under Adam (the formula's
+#: tape and the C library's exp against numpy's SIMD loops).
 AUTO_MAX_COORDINATES = 64
 
 
@@ -62,8 +64,9 @@ def select(backend: str, workers: int, potential, integrator, x_dtype, n_coordin
     """The compiled backend's module when it should run this pair, else None (numpy).
 
     ``numba`` insists: a missing numba is an ImportError naming the extra, a pair it cannot compile a
-    ValueError saying why. ``auto`` quietly uses numpy then, and also when the loop is not compiled
-    yet and the run is too short to repay the compile (see ``COLD_COMPILE_SECONDS``).
+    ValueError saying why. ``auto`` quietly uses numpy then, for a large run of a potential that calls
+    exp, sin… (``AUTO_MAX_COORDINATES``), and when the loop is not compiled yet and the run is too
+    short to repay the compile (see ``COLD_COMPILE_SECONDS``).
     """
     if backend == "numpy":
         return None
@@ -78,7 +81,7 @@ def select(backend: str, workers: int, potential, integrator, x_dtype, n_coordin
             raise ValueError(f"backend='numba' cannot run this: {why}; use backend='numpy' or 'auto'")
         return None
     if backend == "auto":
-        if n_coordinates > AUTO_MAX_COORDINATES:
+        if n_coordinates > AUTO_MAX_COORDINATES and type(potential) not in module.EXACT:
             return None
         seconds = _numpy_seconds(n_coordinates, n_steps)
         if not module.kernel_compiled(integrator, potential, workers):

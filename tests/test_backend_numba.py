@@ -302,7 +302,7 @@ def test_auto_compiles_only_when_the_run_repays_it(monkeypatch):
 
 def test_auto_compiles_exact_potentials_at_any_size_and_others_only_when_small(monkeypatch):
     """Measured (benchmarks and backends.AUTO_MAX_COORDINATES): on the + − × ÷ √ library potentials the
-    compiled loop is faster than numpy at every size tried (0.04–0.61x) and gives the same bits, so auto
+    compiled loop is faster than numpy at every size tried (0.03–0.66x) and gives the same bits, so auto
     takes it; where exp enters, a large run is not faster throughout (a formula with exp over 10⁴
     particles is slower), so auto keeps numpy there even when the kernel is ready."""
     monkeypatch.setattr(numba_backend, "kernel_compiled", lambda *pair: True)

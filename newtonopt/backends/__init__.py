@@ -24,13 +24,14 @@ COLD_COMPILE_SECONDS = 10.0
 WARM_LOAD_SECONDS = 1.0
 #: ``auto`` picks the compiled loop at any size for the library potentials built from + − × ÷ √
 #: (``numba_backend.EXACT``: the same bits as numpy), and for the others only for runs this small
-#: (coordinates of all particles). Measured (whole simulate calls against backend="numpy", one thread,
-#: the rows written in place): for the former 0.04x (one 1000-dim quadratic), 0.05x (LJ38, FIRE), 0.09x
-#: (100 Rosenbrock-10 particles), 0.24x (one 10⁶-dim Rosenbrock), 0.33x (a dense 500-dim quadratic),
-#: 0.36x (10⁴ Beale particles), 0.46x (5000 2-D quadratic particles recording everything), 0.50x (10⁵
-#: double-well Langevin particles), 0.61x (10⁴ Himmelblau particles, Adam); for the others 0.54x for 10⁴
-#: Müller–Brown particles but 1.24x for 10⁴ particles of a formula with exp under Adam (the formula's
-#: tape and the C library's exp against numpy's SIMD loops).
+#: (coordinates of all particles). Measured by ``python benchmarks/bench_auto.py`` (whole simulate calls
+#: against backend="numpy", one thread; ranges over two runs): for the former 0.03–0.04x (one 1000-dim
+#: quadratic), 0.05–0.06x (LJ38, FIRE), 0.09–0.18x (100 Rosenbrock-10 particles), 0.24–0.27x (one
+#: 10⁶-dim Rosenbrock), 0.33–0.34x (a dense 500-dim quadratic), 0.36–0.38x (10⁴ Beale particles),
+#: 0.46–0.54x (5000 2-D quadratic particles recording everything), 0.50x (10⁵ double-well Langevin
+#: particles), 0.61–0.66x (10⁴ Himmelblau particles, Adam); for the others 0.54–0.59x for 10⁴
+#: Müller–Brown particles but 1.24–1.41x for 10⁴ particles of a formula with exp under Adam (the
+#: formula's tape and the C library's exp against numpy's SIMD loops).
 AUTO_MAX_COORDINATES = 64
 
 
